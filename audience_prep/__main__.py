@@ -1,0 +1,3 @@
+from audience_prep.cli import main
+
+main()

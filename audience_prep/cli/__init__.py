@@ -1,0 +1,14 @@
+"""The ``audience-prep`` command line: the only part of the package that prints or exits."""
+
+from __future__ import annotations
+
+from audience_prep.cli import _prepare, _upload  # noqa: F401  (registers the commands)
+from audience_prep.cli._common import cli
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="audience-prep")
+
+
+__all__ = ["cli", "main"]

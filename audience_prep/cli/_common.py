@@ -1,0 +1,77 @@
+"""Shared CLI plumbing: the command group, exit codes and the one-line error handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import click
+
+from audience_prep._errors import (
+    AudiencePrepError,
+    CommBoxError,
+    ConfigurationError,
+    GuardError,
+    InputError,
+    MappingError,
+)
+
+EXIT_OK = 0
+EXIT_INPUT = 1
+EXIT_USAGE = 2
+EXIT_COMMBOX = 3
+
+EXAMPLES = """\b
+Examples:
+  audience-prep prepare export.csv --region IL --output audience.csv
+  audience-prep prepare export.xlsx --region US --sheet Contacts --json
+  COMMBOX_API_TOKEN=... audience-prep upload export.csv --region IL --audience-id 312345
+  audience-prep demo
+"""
+
+
+def exit_code_for(exc: AudiencePrepError) -> int:
+    """Map a library error to the CLI's documented exit code."""
+    if isinstance(exc, CommBoxError):
+        return EXIT_COMMBOX
+    if isinstance(exc, ConfigurationError):
+        return EXIT_USAGE
+    if isinstance(exc, InputError | MappingError | GuardError):
+        return EXIT_INPUT
+    return EXIT_INPUT
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """Print one error line on stderr and exit with ``code``."""
+    click.echo(f"Error: {message}", err=True)
+    raise SystemExit(code)
+
+
+@contextmanager
+def handle_errors(debug: bool) -> Iterator[None]:
+    """Turn library errors into one clear stderr line and an exit code (traceback with --debug)."""
+    try:
+        yield
+    except AudiencePrepError as exc:
+        if debug:
+            raise
+        fail(str(exc), exit_code_for(exc))
+
+
+def configure_logging(verbose: bool) -> None:
+    """Send library logs to stderr; quiet unless --verbose."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@click.group(epilog=EXAMPLES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="audience_prep")
+def cli() -> None:
+    """Prepare messy customer exports as validated CommBox audiences, and upload them safely."""
+
+
+Command = Callable[..., None]
