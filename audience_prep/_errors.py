@@ -7,10 +7,10 @@ what the caller does next; structured attributes carry the facts, and the messag
 ::
 
     AudiencePrepError
-    ├── ConfigurationError            fix the call: a bad option value, a missing token, an unsafe URL
+    ├── ConfigurationError            fix the call: bad option value, missing token, unsafe URL
     │   └── UnknownRegionError        a region code phonenumbers does not know
     ├── InputError                    fix the input file or frame
-    │   ├── SourceReadError           unreadable, empty, unknown format, corrupt Excel, missing sheet
+    │   ├── SourceReadError           unreadable, empty, unknown format, corrupt Excel, no sheet
     │   └── NoValidRowsError          the input holds no row that can go to CommBox (CLI gate)
     ├── MappingError                  fix the column mapping (``columns=`` / ``--map``)
     │   ├── MissingColumnError        no column can feed phone1

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from audience_prep.cli import _prepare, _upload  # noqa: F401  (registers the commands)
+import audience_prep.cli._prepare
+import audience_prep.cli._upload  # noqa: F401  (importing registers the commands)
 from audience_prep.cli._common import cli
 
 

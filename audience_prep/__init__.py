@@ -1,0 +1,74 @@
+"""audience_prep: messy customer exports in, validated CommBox audience files out.
+
+The public API is this module's ``__all__``; every other module is private.
+"""
+
+from __future__ import annotations
+
+from audience_prep._errors import (
+    AmbiguousColumnsError,
+    AudienceNotFoundError,
+    AudiencePrepError,
+    AudienceRejectedError,
+    AuthenticationError,
+    CommBoxConnectionError,
+    CommBoxError,
+    CommBoxServerError,
+    ConfigurationError,
+    EmptyAudienceError,
+    GuardError,
+    InputError,
+    InternalValidationError,
+    MappingError,
+    MissingColumnError,
+    NoValidRowsError,
+    RateLimitedError,
+    RejectedShareError,
+    SchemaFileError,
+    SourceReadError,
+    TerminalCommBoxError,
+    TransientCommBoxError,
+    UnexpectedResponseError,
+    UnknownRegionError,
+)
+from audience_prep._phones import REASONS, PhoneResult, normalize_phone
+from audience_prep._pipeline import Prepared, prepare
+from audience_prep._report import PrepReport
+from audience_prep._schema import AudienceSchema, load_schema
+from audience_prep._version import __version__
+
+__all__ = [
+    "REASONS",
+    "AmbiguousColumnsError",
+    "AudienceNotFoundError",
+    "AudiencePrepError",
+    "AudienceRejectedError",
+    "AudienceSchema",
+    "AuthenticationError",
+    "CommBoxConnectionError",
+    "CommBoxError",
+    "CommBoxServerError",
+    "ConfigurationError",
+    "EmptyAudienceError",
+    "GuardError",
+    "InputError",
+    "InternalValidationError",
+    "MappingError",
+    "MissingColumnError",
+    "NoValidRowsError",
+    "PhoneResult",
+    "PrepReport",
+    "Prepared",
+    "RateLimitedError",
+    "RejectedShareError",
+    "SchemaFileError",
+    "SourceReadError",
+    "TerminalCommBoxError",
+    "TransientCommBoxError",
+    "UnexpectedResponseError",
+    "UnknownRegionError",
+    "__version__",
+    "load_schema",
+    "normalize_phone",
+    "prepare",
+]

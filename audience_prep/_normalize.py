@@ -1,0 +1,133 @@
+"""The phone stage: fill the phone column from its source columns, row by row, via the oracle.
+
+For each row, the region is the row's region cell (when ``region_column`` is given and the cell
+is not empty) or the default region. Each phone source column, in priority order, is run through
+:func:`audience_prep.normalize_phone`; the row takes the first valid number. A row with none
+gets the reason of its first non-empty phone cell (``missing_phone`` when every cell is empty).
+
+phonenumbers is called once per unique (cell text, region) pair, so repeated values cost nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from audience_prep._phones import PhoneFormat, normalize_phone, region_from_name
+
+#: Working columns added by this stage.
+PHONE = "__phone"
+REASON = "__reason"
+RAW = "__raw_phone"
+FROM = "__phone_from"
+REGION = "__region"
+REGION_RAW = "__region_raw"
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneOptions:
+    """What the phone stage needs to know."""
+
+    sources: tuple[str, ...]
+    region: str | None
+    region_column: str | None = None
+    mobile_only: bool = False
+    phone_format: PhoneFormat = "e164"
+
+
+def normalize_phones(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame:
+    """Add PHONE, REASON, RAW, FROM, REGION (and REGION_RAW) columns to ``frame``.
+
+    PHONE is null exactly when REASON is set. RAW is the cell text the decision was about.
+    """
+    frame = _with_regions(frame, options)
+    phones, reasons = [], []
+    for index, column in enumerate(options.sources):
+        looked_up = _lookup(frame, column, options, f"__p{index}", f"__r{index}")
+        frame = frame.join(
+            looked_up, on=[column, REGION], how="left", nulls_equal=False, maintain_order="left"
+        )
+        frame = frame.with_columns(
+            pl.when(pl.col(REGION).is_null())
+            .then(pl.lit(None, pl.String))
+            .otherwise(pl.col(f"__r{index}").fill_null("missing_phone"))
+            .alias(f"__r{index}")
+        )
+        phones.append(f"__p{index}")
+        reasons.append(f"__r{index}")
+    return frame.with_columns(_decide(options.sources, phones, reasons)).drop(phones + reasons)
+
+
+def _with_regions(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame:
+    """Add the per-row REGION (null when the row's region cell names no known country)."""
+    default = pl.lit(options.region, pl.String)
+    if options.region_column is None:
+        return frame.with_columns(default.alias(REGION))
+    cell = pl.col(options.region_column).str.strip_chars()
+    values = frame.select(cell.drop_nulls().unique()).to_series().to_list()
+    codes = {v: region_from_name(v) for v in values if v}
+    known = cell.replace_strict(codes, default=None, return_dtype=pl.String)
+    empty = cell.is_null() | (cell == "")
+    return frame.with_columns(
+        pl.when(empty).then(default).otherwise(known).alias(REGION),
+        pl.col(options.region_column).alias(REGION_RAW),
+    )
+
+
+def _lookup(
+    frame: pl.DataFrame, column: str, options: PhoneOptions, phone: str, reason: str
+) -> pl.DataFrame:
+    """Run the oracle once per unique (cell, region) pair of ``column``."""
+    pairs = frame.select(column, REGION).drop_nulls().unique()
+    results = [
+        normalize_phone(
+            raw,
+            region,
+            mobile_only=options.mobile_only,
+            phone_format=options.phone_format,
+        )
+        for raw, region in pairs.iter_rows()
+    ]
+    return pairs.with_columns(
+        pl.Series(phone, [r.phone for r in results], dtype=pl.String),
+        pl.Series(reason, [r.reason for r in results], dtype=pl.String),
+    )
+
+
+def _decide(sources: Sequence[str], phones: list[str], reasons: list[str]) -> list[pl.Expr]:
+    """Coalesce the phone columns in priority order and pick the row's reason and raw text."""
+    valid = [pl.col(p).is_not_null() for p in phones]
+    tried = [pl.col(r) != "missing_phone" for r in reasons]
+    from_expr = _first_of(valid, [pl.lit(s) for s in sources])
+    raw_expr = pl.coalesce(
+        _first_of(valid, [pl.col(s) for s in sources]),
+        _first_of(tried, [pl.col(s) for s in sources]),
+        pl.coalesce([pl.col(s) for s in sources]),
+    )
+    reason_expr = (
+        pl.when(pl.col(REGION).is_null())
+        .then(pl.lit("unknown_region"))
+        .when(pl.any_horizontal(valid))
+        .then(pl.lit(None, pl.String))
+        .otherwise(
+            pl.coalesce(_first_of(tried, [pl.col(r) for r in reasons]), pl.lit("missing_phone"))
+        )
+    )
+    return [
+        pl.coalesce([pl.col(p) for p in phones]).alias(PHONE),
+        reason_expr.alias(REASON),
+        raw_expr.alias(RAW),
+        from_expr.alias(FROM),
+    ]
+
+
+def _first_of(conditions: list[pl.Expr], values: list[pl.Expr]) -> pl.Expr:
+    """The value of the first true condition, else null."""
+    expr: Any = pl.when(conditions[0]).then(values[0])
+    for condition, value in zip(conditions[1:], values[1:], strict=True):
+        expr = expr.when(condition).then(value)
+    result: pl.Expr = expr.otherwise(pl.lit(None, pl.String))
+    return result

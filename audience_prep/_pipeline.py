@@ -1,0 +1,227 @@
+"""prepare(): read, map, normalise, dedupe and validate an export into a Prepared audience."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import phonenumbers
+import polars as pl
+from pandera.errors import SchemaErrors
+
+from audience_prep._columns import ColumnMapping, map_columns
+from audience_prep._dedupe import Keep, check_keep, dedupe
+from audience_prep._errors import ConfigurationError, InternalValidationError, MappingError
+from audience_prep._normalize import FROM, PHONE, PhoneOptions, normalize_phones
+from audience_prep._phones import PhoneFormat, check_phone_format, check_region
+from audience_prep._rejects import build_rejected
+from audience_prep._report import PrepReport
+from audience_prep._schema import AudienceSchema, load_schema
+from audience_prep._sources import ROW, RawTable, Source, read_source
+from audience_prep._text import header_key
+from audience_prep._version import __version__
+
+if TYPE_CHECKING:
+    from audience_prep._client import UploadReport
+
+log = logging.getLogger("audience_prep")
+
+ExtraColumns = Literal["keep", "drop"]
+EXTRA_COLUMNS: Final = ("keep", "drop")
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Prepared:
+    """A validated audience, its rejects and its report.
+
+    ``frame`` is the audience (phone column first, source order); ``rejected`` holds every
+    dropped row with ``source_file``, ``source_row``, ``raw_phone``, ``reason``, ``message``,
+    ``duplicate_of`` and the row's original cells.
+    """
+
+    frame: pl.DataFrame
+    rejected: pl.DataFrame
+    report: PrepReport
+    _csv: bytes = field(repr=False)
+
+    def to_csv(self, *, line_terminator: str = "\n") -> bytes:
+        """The audience as CSV bytes: UTF-8, header row, RFC 4180 quoting, deterministic."""
+        if line_terminator == "\n":
+            return self._csv
+        return write_csv(self.frame, line_terminator=line_terminator)
+
+    def write_csv(self, path: str | Path) -> Path:
+        """Write :meth:`to_csv` to ``path`` and return it."""
+        target = Path(path)
+        target.write_bytes(self._csv)
+        return target
+
+    def upload(self, audience_id: str, client: Any = None, **options: Any) -> UploadReport:
+        """Replace CommBox audience ``audience_id`` with this audience (see CommBoxClient)."""
+        from audience_prep._client import CommBoxClient
+
+        if client is not None:
+            report: UploadReport = client.replace_audience(audience_id, self, **options)
+            return report
+        with CommBoxClient() as own:
+            return own.replace_audience(audience_id, self, **options)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Prepared {self.report.rows_written} rows written, "
+            f"{self.report.rows_rejected} rejected of {self.report.rows_read} read "
+            f"from {self.report.source}>"
+        )
+
+
+def prepare(
+    source: Source,
+    *,
+    region: str | None = None,
+    region_column: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    schema: str | Path | AudienceSchema | None = None,
+    mobile_only: bool = False,
+    keep: Keep = "first",
+    phone_format: PhoneFormat = "e164",
+    sheet: str | int | None = None,
+    extra_columns: ExtraColumns = "keep",
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Prepared:
+    """Turn ``source`` into a validated CommBox audience; every input row is kept or rejected.
+
+    ``region`` is the default ISO 3166 alpha-2 region for national-format numbers (required
+    unless ``region_column`` names a column of per-row regions: codes or English country names).
+    ``columns`` maps source headers to canonical names and wins over automatic matching.
+    See the README for every option and reason code.
+    """
+    region = _check_options(region, region_column, keep, phone_format, extra_columns)
+    audience_schema = load_schema(schema)
+    table = read_source(source, sheet=sheet, encoding=encoding, delimiter=delimiter)
+    mapping = map_columns(table.headers, audience_schema, overrides=columns, source=table.source)
+    phone_options = PhoneOptions(
+        sources=mapping.phone_sources,
+        region=region,
+        region_column=_resolve_region_column(region_column, table, mapping),
+        mobile_only=mobile_only,
+        phone_format=phone_format,
+    )
+    worked = normalize_phones(table.frame, phone_options)
+    valid = worked.filter(pl.col(PHONE).is_not_null())
+    kept, duplicates = dedupe(valid, key=PHONE, row=ROW, keep=keep, completeness=[*table.headers])
+    frame = _output_frame(kept, mapping, audience_schema, extra_columns)
+    _validate(frame, audience_schema, phone_format)
+    rejected = build_rejected(worked.filter(pl.col(PHONE).is_null()), duplicates, table)
+    csv = write_csv(frame)
+    report = _report(
+        table, mapping, audience_schema, frame, kept, rejected, csv, phone_options, keep
+    )
+    log.info("prepared %s: %r", table.source, report)
+    return Prepared(frame, rejected, report, csv)
+
+
+def write_csv(frame: pl.DataFrame, *, line_terminator: str = "\n") -> bytes:
+    """Deterministic CSV bytes of ``frame``: UTF-8, header row, quoting only where needed."""
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, line_terminator=line_terminator, quote_style="necessary")
+    return buffer.getvalue()
+
+
+def _check_options(
+    region: str | None, region_column: str | None, keep: str, phone_format: str, extra: str
+) -> str | None:
+    check_keep(keep)
+    check_phone_format(phone_format)
+    if extra not in EXTRA_COLUMNS:
+        raise ConfigurationError(f"extra_columns must be 'keep' or 'drop', not {extra!r}.")
+    if region is None and region_column is None:
+        raise ConfigurationError(
+            "region is required (e.g. region='IL'), unless region_column names a column of "
+            "per-row regions."
+        )
+    return check_region(region) if region is not None else None
+
+
+def _resolve_region_column(
+    wanted: str | None, table: RawTable, mapping: ColumnMapping
+) -> str | None:
+    """The source header holding per-row regions: by header text, key, or canonical name."""
+    if wanted is None:
+        return None
+    if wanted in table.headers:
+        return wanted
+    by_canonical = [h for h, c in mapping.renames.items() if c == wanted]
+    by_key = [h for h in table.headers if header_key(h) == header_key(wanted)]
+    for candidates in (by_canonical, by_key):
+        if len(candidates) == 1:
+            return candidates[0]
+    raise MappingError(
+        f"region_column={wanted!r}: {table.source} has no such column "
+        f"(headers: {', '.join(repr(h) for h in table.headers)})."
+    )
+
+
+def _output_frame(
+    kept: pl.DataFrame, mapping: ColumnMapping, schema: AudienceSchema, extra: ExtraColumns
+) -> pl.DataFrame:
+    """Phone column first, then mapped canonical columns in schema order, then extras."""
+    by_canonical = {c: h for h, c in mapping.renames.items()}
+    selected = [pl.col(PHONE).alias(schema.phone_column)]
+    selected += [pl.col(by_canonical[c]).alias(c) for c in schema.column_names if c in by_canonical]
+    if extra == "keep":
+        taken = set(schema.column_names)
+        selected += [pl.col(h).alias(f"{h} (source)" if h in taken else h) for h in mapping.extras]
+    return kept.select(selected)
+
+
+def _validate(frame: pl.DataFrame, schema: AudienceSchema, phone_format: PhoneFormat) -> None:
+    try:
+        schema.model(phone_format).validate(frame, lazy=True)
+    except SchemaErrors as exc:
+        raise InternalValidationError(str(exc.failure_cases.head(20))) from exc
+
+
+def _report(
+    table: RawTable,
+    mapping: ColumnMapping,
+    schema: AudienceSchema,
+    frame: pl.DataFrame,
+    kept: pl.DataFrame,
+    rejected: pl.DataFrame,
+    csv: bytes,
+    options: PhoneOptions,
+    keep: str,
+) -> PrepReport:
+    by_reason = dict(rejected.group_by("reason").len().sort("reason").iter_rows())
+    from_counts = dict(kept.group_by(FROM).len().iter_rows())
+    return PrepReport(
+        source=table.source,
+        format=table.format,
+        rows_read=table.frame.height,
+        rows_written=frame.height,
+        rows_rejected=rejected.height,
+        rejected_by_reason={str(k): int(v) for k, v in by_reason.items()},
+        duplicates=int(by_reason.get("duplicate", 0)),
+        column_mapping=mapping.as_report(schema.phone_column),
+        phone_sources={s: int(from_counts.get(s, 0)) for s in mapping.phone_sources},
+        region=options.region,
+        region_column=options.region_column,
+        phone_format=options.phone_format,
+        mobile_only=options.mobile_only,
+        keep=keep,
+        schema=schema.name,
+        sha256=hashlib.sha256(csv).hexdigest(),
+        audience_prep_version=__version__,
+        phonenumbers_version=phonenumbers.__version__,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        sheet=table.sheet,
+        empty_rows_skipped=table.empty_rows_skipped,
+        extra_columns=list(mapping.extras),
+    )

@@ -1,0 +1,68 @@
+"""Build the rejected-rows frame: where each dropped row came from, and why."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from audience_prep._dedupe import DUPLICATE_OF
+from audience_prep._normalize import PHONE, RAW, REASON, REGION, REGION_RAW
+from audience_prep._sources import ROW, RawTable
+
+#: Leading columns of ``Prepared.rejected``, before the row's original cells.
+META_COLUMNS = ("source_file", "source_row", "raw_phone", "reason", "message", DUPLICATE_OF)
+
+
+def build_rejected(
+    invalid: pl.DataFrame, duplicates: pl.DataFrame, table: RawTable
+) -> pl.DataFrame:
+    """One row per rejected input row, in source order, with meta columns then original cells.
+
+    An original header that collides with a meta column is kept as ``"<header> (source)"``.
+    """
+    originals = [
+        pl.col(h).alias(f"{h} (source)" if h in META_COLUMNS else h) for h in table.headers
+    ]
+    parts = [
+        invalid.select(
+            pl.col(ROW).alias("source_row"),
+            pl.col(RAW).alias("raw_phone"),
+            pl.col(REASON).alias("reason"),
+            _message(invalid.columns).alias("message"),
+            pl.lit(None, pl.Int64).alias(DUPLICATE_OF),
+            *originals,
+        ),
+        duplicates.select(
+            pl.col(ROW).alias("source_row"),
+            pl.col(RAW).alias("raw_phone"),
+            pl.lit("duplicate").alias("reason"),
+            pl.format("duplicate of row {} ({})", pl.col(DUPLICATE_OF), pl.col(PHONE)).alias(
+                "message"
+            ),
+            pl.col(DUPLICATE_OF).cast(pl.Int64),
+            *originals,
+        ),
+    ]
+    rejected = pl.concat(parts, how="vertical").sort("source_row")
+    return rejected.select(pl.lit(table.source, pl.String).alias("source_file"), pl.all())
+
+
+def _message(columns: list[str]) -> pl.Expr:
+    """A one-line explanation per reason, naming the cell text and region."""
+    region_cell = pl.col(REGION_RAW).fill_null("") if REGION_RAW in columns else pl.lit("")
+    raw = pl.col(RAW).fill_null("")
+    region = pl.col(REGION).fill_null("?")
+    return (
+        pl.when(pl.col(REASON) == "missing_phone")
+        .then(pl.lit("no phone number in the phone columns"))
+        .when(pl.col(REASON) == "unparseable")
+        .then(pl.format("'{}' cannot be read as a phone number (region {})", raw, region))
+        .when(pl.col(REASON) == "invalid_number")
+        .then(pl.format("'{}' is not a valid phone number (region {})", raw, region))
+        .when(pl.col(REASON) == "not_mobile")
+        .then(pl.format("'{}' is valid but not a mobile number", raw))
+        .when(pl.col(REASON) == "scientific_notation")
+        .then(pl.format("'{}' is in scientific notation: digits were lost; re-export as text", raw))
+        .when(pl.col(REASON) == "unknown_region")
+        .then(pl.format("region '{}' names no known country and no default region", region_cell))
+        .otherwise(pl.col(REASON))
+    )

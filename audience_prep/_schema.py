@@ -1,0 +1,220 @@
+"""Audience schemas: load ``schemas/*.toml`` into column declarations and a pandera model.
+
+A schema file declares, with no code:
+
+- ``name`` and ``dedupe_key`` (the phone column that must be unique, ``phone1`` by default);
+- ``[[columns]]``: canonical columns with ``name``, ``type`` (``"phone"`` or ``"text"``),
+  ``required`` and header ``aliases``; exactly one column has type ``"phone"`` and it is the
+  column the pipeline fills with normalised numbers;
+- ``[[phone_sources]]``: tiers of header aliases that can feed the phone column, best first.
+
+The pandera model of the output is built from the same declarations, so there is one source of
+truth for what a valid audience is.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandera.polars as pa
+
+from audience_prep._errors import SchemaFileError
+from audience_prep._text import header_key
+
+DEFAULT_SCHEMA = "commbox_audience"
+
+#: Output patterns of the phone column, by ``phone_format``.
+PHONE_PATTERNS = {"e164": r"^\+[1-9][0-9]{5,14}$", "digits": r"^[1-9][0-9]{5,14}$"}
+
+_COLUMN_KEYS = {"name", "type", "required", "aliases"}
+_TOP_KEYS = {"name", "description", "dedupe_key", "columns", "phone_sources"}
+
+
+@dataclass(frozen=True, slots=True)
+class CanonicalColumn:
+    """One declared output column."""
+
+    name: str
+    type: str
+    required: bool
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneTier:
+    """A group of header aliases of equal standing that can feed the phone column."""
+
+    name: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceSchema:
+    """A loaded audience schema."""
+
+    name: str
+    origin: str
+    columns: tuple[CanonicalColumn, ...]
+    phone_tiers: tuple[PhoneTier, ...]
+    dedupe_key: str
+
+    @property
+    def phone_column(self) -> str:
+        """The canonical column that receives normalised phone numbers."""
+        return next(c.name for c in self.columns if c.type == "phone")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """Canonical column names in declaration order."""
+        return tuple(c.name for c in self.columns)
+
+    def model(self, phone_format: str) -> type[pa.DataFrameModel]:
+        """The pandera DataFrameModel of a prepared audience under this schema."""
+        return _build_model(self, phone_format)
+
+
+def _builtin_dir() -> Path:
+    """Where the built-in schemas live: inside the wheel, or at the top of a source checkout."""
+    packaged = Path(str(resources.files("audience_prep"))) / "schemas"
+    if packaged.is_dir():
+        return packaged
+    # An editable install imports the package from the checkout, where schemas/ is a sibling.
+    return Path(__file__).resolve().parent.parent / "schemas"
+
+
+def builtin_schemas() -> list[str]:
+    """Names of the schemas shipped with audience_prep."""
+    return sorted(p.stem for p in _builtin_dir().glob("*.toml"))
+
+
+def load_schema(schema: str | Path | AudienceSchema | None = None) -> AudienceSchema:
+    """Load a schema by built-in name, by path, or pass an already loaded one through."""
+    if isinstance(schema, AudienceSchema):
+        return schema
+    if schema is None:
+        schema = DEFAULT_SCHEMA
+    text = str(schema)
+    if isinstance(schema, str) and not text.endswith(".toml") and "/" not in text:
+        path = _builtin_dir() / f"{text}.toml"
+        if not path.is_file():
+            known = ", ".join(builtin_schemas())
+            raise SchemaFileError(text, f"no built-in schema of that name (known: {known}).")
+        return _load_path(path)
+    return _load_path(Path(schema))
+
+
+@cache
+def _load_path(path: Path) -> AudienceSchema:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SchemaFileError(str(path), "file not found.") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SchemaFileError(str(path), f"cannot read it ({exc}).") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SchemaFileError(str(path), f"not valid TOML ({exc}).") from exc
+    return _parse(raw, str(path))
+
+
+def _parse(raw: dict[str, Any], origin: str) -> AudienceSchema:
+    unknown = set(raw) - _TOP_KEYS
+    if unknown:
+        raise SchemaFileError(origin, f"unknown top-level keys {sorted(unknown)}.")
+    columns = tuple(_parse_column(c, origin) for c in _table_list(raw, "columns", origin))
+    tiers = tuple(
+        PhoneTier(str(t.get("tier", f"tier{i}")), _aliases(t, origin))
+        for i, t in enumerate(_table_list(raw, "phone_sources", origin, required=False))
+    )
+    schema = AudienceSchema(
+        name=str(raw.get("name", Path(origin).stem)),
+        origin=origin,
+        columns=columns,
+        phone_tiers=tiers,
+        dedupe_key=str(raw.get("dedupe_key", "")),
+    )
+    _check_consistency(schema)
+    return schema
+
+
+def _table_list(
+    raw: dict[str, Any], key: str, origin: str, *, required: bool = True
+) -> list[dict[str, Any]]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise SchemaFileError(origin, f"'{key}' must be an array of tables ([[{key}]]).")
+    if required and not value:
+        raise SchemaFileError(origin, f"declares no [[{key}]].")
+    return value
+
+
+def _aliases(table: dict[str, Any], origin: str) -> tuple[str, ...]:
+    aliases = table.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise SchemaFileError(origin, f"'aliases' must be a list of strings in {table}.")
+    return tuple(aliases)
+
+
+def _parse_column(table: dict[str, Any], origin: str) -> CanonicalColumn:
+    unknown = set(table) - _COLUMN_KEYS
+    if unknown:
+        raise SchemaFileError(origin, f"unknown keys {sorted(unknown)} in column {table}.")
+    name = table.get("name")
+    if not isinstance(name, str) or not name:
+        raise SchemaFileError(origin, f"a column has no name: {table}.")
+    kind = table.get("type", "text")
+    if kind not in ("phone", "text"):
+        raise SchemaFileError(origin, f"column {name!r}: type must be 'phone' or 'text'.")
+    required = table.get("required", False)
+    if not isinstance(required, bool):
+        raise SchemaFileError(origin, f"column {name!r}: required must be true or false.")
+    return CanonicalColumn(name, kind, required, (name, *_aliases(table, origin)))
+
+
+def _check_consistency(schema: AudienceSchema) -> None:
+    phones = [c.name for c in schema.columns if c.type == "phone"]
+    if len(phones) != 1:
+        raise SchemaFileError(
+            schema.origin, f"exactly one column must have type 'phone' (found {phones})."
+        )
+    if schema.dedupe_key != phones[0]:
+        raise SchemaFileError(
+            schema.origin, f"dedupe_key must name the phone column {phones[0]!r}."
+        )
+    seen: dict[str, str] = {}
+    owners = [(c.name, c.aliases) for c in schema.columns]
+    owners += [(f"phone source tier {t.name!r}", t.aliases) for t in schema.phone_tiers]
+    for owner, aliases in owners:
+        for alias in aliases:
+            key = header_key(alias)
+            if not key:
+                raise SchemaFileError(schema.origin, f"{owner}: alias {alias!r} is empty.")
+            if seen.get(key, owner) != owner:
+                raise SchemaFileError(
+                    schema.origin, f"alias {alias!r} is declared by both {seen[key]} and {owner}."
+                )
+            seen[key] = owner
+
+
+@cache
+def _build_model(schema: AudienceSchema, phone_format: str) -> type[pa.DataFrameModel]:
+    annotations: dict[str, Any] = {}
+    attrs: dict[str, Any] = {"__annotations__": annotations}
+    for column in schema.columns:
+        if column.type == "phone":
+            annotations[column.name] = str
+            attrs[column.name] = pa.Field(
+                nullable=False,
+                unique=column.name == schema.dedupe_key,
+                str_matches=PHONE_PATTERNS[phone_format],
+            )
+        else:
+            annotations[column.name] = str | None if not column.required else str
+            attrs[column.name] = pa.Field(nullable=not column.required)
+    attrs["Config"] = type("Config", (), {"strict": False, "coerce": False, "name": schema.name})
+    class_name = "".join(part.title() for part in schema.name.split("_")) + "Model"
+    return type(class_name, (pa.DataFrameModel,), attrs)

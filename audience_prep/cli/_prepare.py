@@ -1,0 +1,166 @@
+"""``audience-prep prepare``: validate an export and write the audience file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from audience_prep._errors import NoValidRowsError
+from audience_prep._pipeline import Prepared, prepare
+from audience_prep.cli._common import cli, configure_logging, handle_errors
+
+PREPARE_EXAMPLES = """\b
+Examples:
+  audience-prep prepare export.csv --region IL --output audience.csv
+  audience-prep prepare export.csv --region IL --map "Cell #=phone1" --rejects rejects.csv
+  audience-prep prepare export.xlsx --region-column Country --region US --json
+"""
+
+
+def _parse_map(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for value in values:
+        header, sep, canonical = value.rpartition("=")
+        if not sep or not header.strip() or not canonical.strip():
+            raise click.BadParameter(f"{value!r}: expected 'SOURCE HEADER=canonical_name'.")
+        mapping[header.strip()] = canonical.strip()
+    return mapping
+
+
+def prepare_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options shared by every command that prepares an input."""
+    options = [
+        click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False)),
+        click.option("--region", help="Default ISO 3166 alpha-2 region, e.g. IL."),
+        click.option("--region-column", help="Column of per-row regions (codes or names)."),
+        click.option(
+            "--map",
+            "columns",
+            multiple=True,
+            callback=_parse_map,
+            metavar="'HEADER=canonical'",
+            help="Map a source header to a canonical column; repeatable.",
+        ),
+        click.option("--mobile-only", is_flag=True, help="Keep mobile numbers only."),
+        click.option(
+            "--keep",
+            type=click.Choice(["first", "last", "most_complete"]),
+            default="first",
+            show_default=True,
+            help="Which row of a duplicated phone to keep.",
+        ),
+        click.option(
+            "--phone-format",
+            type=click.Choice(["e164", "digits"]),
+            default="e164",
+            show_default=True,
+            help="e164: +972502345678; digits: 972502345678.",
+        ),
+        click.option("--sheet", help="Excel sheet name or 0-based index."),
+        click.option("--schema", help="Built-in schema name or path to a schema .toml."),
+        click.option(
+            "--extra-columns",
+            type=click.Choice(["keep", "drop"]),
+            default="keep",
+            show_default=True,
+            help="Unmapped columns: pass through or drop.",
+        ),
+        click.option("--encoding", help="Text encoding of a CSV input (detected when omitted)."),
+        click.option("--delimiter", help="CSV delimiter (detected when omitted)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def run_prepare(input_path: str, **options: Any) -> Prepared:
+    """Call :func:`audience_prep.prepare` with CLI option values."""
+    return prepare(Path(input_path), **{k: v for k, v in options.items() if v is not None})
+
+
+def common_flags(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--json, --verbose and --debug."""
+    command = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(
+        command
+    )
+    command = click.option("--verbose", "-v", is_flag=True, help="Log progress to stderr.")(
+        command
+    )
+    return click.option("--debug", is_flag=True, help="Show tracebacks.")(command)
+
+
+@cli.command("prepare", epilog=PREPARE_EXAMPLES)
+@prepare_options
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Audience CSV ('-': stdout).")
+@click.option("--rejects", type=click.Path(dir_okay=False), help="Write rejected rows to a CSV.")
+@common_flags
+def prepare_command(
+    input_path: str,
+    output: str | None,
+    rejects: str | None,
+    as_json: bool,
+    verbose: bool,
+    debug: bool,
+    **options: Any,
+) -> None:
+    """Validate INPUT and write a CommBox audience file; report what was rejected and why."""
+    configure_logging(verbose)
+    with handle_errors(debug):
+        prepared = run_prepare(input_path, **options)
+        report = prepared.report
+        if report.rows_written == 0:
+            raise NoValidRowsError(report.source, report.rows_read, report.rejected_by_reason)
+        _write_outputs(prepared, output, rejects)
+    if as_json:
+        click.echo(json.dumps(prepared.report.to_dict(), ensure_ascii=False))
+    else:
+        render_report(prepared, Console(file=sys.stderr if output == "-" else sys.stdout))
+
+
+def _write_outputs(prepared: Prepared, output: str | None, rejects: str | None) -> None:
+    if output == "-":
+        sys.stdout.buffer.write(prepared.to_csv())
+        sys.stdout.flush()
+    elif output:
+        prepared.write_csv(output)
+    if rejects:
+        prepared.rejected.write_csv(rejects)
+
+
+def render_report(prepared: Prepared, console: Console) -> None:
+    """The human summary: mapping, counts, and rejects by reason with one example each."""
+    report = prepared.report
+    mapping = Table(title="Column mapping", show_header=True)
+    mapping.add_column("source header")
+    mapping.add_column("canonical")
+    mapping.add_column("rows", justify="right")
+    for header, canonical in report.column_mapping.items():
+        rows = report.phone_sources.get(header)
+        mapping.add_row(header, canonical, "" if rows is None else str(rows))
+    console.print(mapping)
+    console.print(
+        f"[bold]{report.rows_read}[/] rows read, [green]{report.rows_written}[/] written, "
+        f"[red]{report.rows_rejected}[/] rejected"
+        + (f", {report.empty_rows_skipped} empty rows skipped" if report.empty_rows_skipped else "")
+    )
+    if report.rows_rejected:
+        console.print(_reasons_table(prepared))
+
+
+def _reasons_table(prepared: Prepared) -> Table:
+    table = Table(title="Rejected rows by reason", show_header=True)
+    for name, justify in (("reason", "left"), ("rows", "right"), ("example", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    examples = prepared.rejected.group_by("reason", maintain_order=True).first()
+    for reason, count in sorted(prepared.report.rejected_by_reason.items()):
+        row = examples.filter(examples["reason"] == reason).row(0, named=True)
+        example = f"row {row['source_row']}: {row['message']}"
+        table.add_row(reason, str(count), example)
+    return table
