@@ -77,7 +77,9 @@ def _resolve_overrides(
     resolved: dict[str, str] = {}
     for wanted, canonical in overrides.items():
         if canonical not in schema.column_names:
-            close = difflib.get_close_matches(canonical, schema.column_names, n=3)
+            close = _canonical_for_alias(schema, canonical) or difflib.get_close_matches(
+                canonical, schema.column_names, n=3
+            )
             hint = f" Did you mean {', '.join(close)}?" if close else ""
             raise MappingError(
                 f"columns={{{wanted!r}: {canonical!r}}}: {canonical!r} is not a column of schema "
@@ -145,6 +147,17 @@ def _check_required(
             raise MissingColumnError(
                 source, column.name, headers, _closest_aliases(headers, column.aliases)
             )
+
+
+def _canonical_for_alias(schema: AudienceSchema, value: str) -> list[str]:
+    """The canonical column whose aliases (or phone tiers) include ``value``, if any."""
+    key = header_key(value)
+    for column in schema.columns:
+        if key in {header_key(a) for a in column.aliases}:
+            return [column.name]
+    if any(key in {header_key(a) for a in tier.aliases} for tier in schema.phone_tiers):
+        return [schema.phone_column]
+    return []
 
 
 def _single(candidates: list[str]) -> str | None:

@@ -24,7 +24,9 @@ Examples:
 """
 
 
-def _parse_map(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+def _parse_map(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for value in values:
         header, sep, canonical = value.rpartition("=")
@@ -90,9 +92,7 @@ def common_flags(command: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(
         command
     )
-    command = click.option("--verbose", "-v", is_flag=True, help="Log progress to stderr.")(
-        command
-    )
+    command = click.option("--verbose", "-v", is_flag=True, help="Log progress to stderr.")(command)
     return click.option("--debug", is_flag=True, help="Show tracebacks.")(command)
 
 

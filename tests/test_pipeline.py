@@ -1,0 +1,390 @@
+"""prepare(): options, reason codes, accounting, determinism."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import audience_prep as ap
+from audience_prep._pipeline import _validate
+
+SAMPLE = Path(ap.__file__).parent / "data" / "sample_export.csv"
+
+
+def csv_bytes(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def test_sample_export_accounting_and_reasons() -> None:
+    prepared = ap.prepare(SAMPLE, region="IL")
+    report = prepared.report
+    assert report.rows_read == report.rows_written + report.rows_rejected
+    assert report.rows_written == prepared.frame.height
+    assert report.rows_rejected == prepared.rejected.height
+    assert set(report.rejected_by_reason) >= {
+        "duplicate",
+        "invalid_number",
+        "missing_phone",
+        "scientific_notation",
+    }
+    assert sum(report.rejected_by_reason.values()) == report.rows_rejected
+    assert report.empty_rows_skipped == 1
+    assert prepared.frame.columns[0] == "phone1"
+
+
+def test_every_reason_code_from_one_file() -> None:
+    data = csv_bytes(
+        [
+            ["Phone", "Country", "Name"],
+            ["050-234-5678", "IL", "ok"],  # row 2
+            ["", "IL", "missing"],  # row 3
+            ["+12", "IL", "unparseable"],  # row 4
+            ["12345", "IL", "invalid"],  # row 5
+            ["03-612-3456", "IL", "landline"],  # row 6
+            ["9.72501E+11", "IL", "sci"],  # row 7
+            ["050 234 5678", "IL", "dup"],  # row 8
+            ["050-234-5679", "Atlantis", "region"],  # row 9
+        ]
+    )
+    prepared = ap.prepare(data, region="IL", region_column="Country", mobile_only=True)
+    reasons = dict(prepared.rejected.select("source_row", "reason").iter_rows())
+    assert reasons == {
+        3: "missing_phone",
+        4: "unparseable",
+        5: "invalid_number",
+        6: "not_mobile",
+        7: "scientific_notation",
+        8: "duplicate",
+        9: "unknown_region",
+    }
+    assert set(reasons.values()) == set(ap.REASONS)
+    assert prepared.frame["phone1"].to_list() == ["+972502345678"]
+    rejected = prepared.rejected
+    assert rejected.columns[:6] == [
+        "source_file",
+        "source_row",
+        "raw_phone",
+        "reason",
+        "message",
+        "duplicate_of",
+    ]
+    assert rejected.columns[6:] == ["Phone", "Country", "Name"]
+    assert rejected.filter(pl.col("reason") == "duplicate")["duplicate_of"].to_list() == [2]
+    assert rejected.filter(pl.col("source_row") == 9)["message"].item() == (
+        "region 'Atlantis' names no known country and no default region"
+    )
+    assert rejected["source_file"].unique().to_list() == ["<bytes>"]
+
+
+def test_raw_phone_and_reason_come_from_the_first_non_empty_phone_cell() -> None:
+    data = csv_bytes(
+        [["Mobile", "Home Phone", "Name"], ["", "12345", "a"], ["abc", "", "b"], ["", "", "c"]]
+    )
+    prepared = ap.prepare(data, region="IL")
+    assert prepared.rejected.select("raw_phone", "reason").rows() == [
+        ("12345", "invalid_number"),
+        ("abc", "missing_phone"),
+        (None, "missing_phone"),
+    ]
+
+
+def test_phone_priority_takes_first_valid_number_per_row() -> None:
+    data = csv_bytes(
+        [
+            ["Home Phone", "Mobile", "Phone"],
+            ["03-612-3456", "050-234-5678", "04-812-3456"],
+            ["03-612-3457", "bad", "04-812-3457"],
+            ["03-612-3458", "", ""],
+        ]
+    )
+    prepared = ap.prepare(data, region="IL")
+    assert prepared.frame["phone1"].to_list() == ["+972502345678", "+97248123457", "+97236123458"]
+    assert prepared.report.phone_sources == {"Mobile": 1, "Phone": 1, "Home Phone": 1}
+    assert prepared.report.column_mapping == {
+        "Mobile": "phone1",
+        "Phone": "phone1",
+        "Home Phone": "phone1",
+    }
+
+
+@pytest.mark.parametrize(
+    ("keep", "kept_names", "duplicate_of"),
+    [
+        ("first", ["a", "z"], [2, 2]),
+        ("last", ["z", "c"], [5, 5]),
+        ("most_complete", ["b", "z"], [3, 3]),
+    ],
+)
+def test_keep_policies(keep: str, kept_names: list[str], duplicate_of: list[int]) -> None:
+    data = csv_bytes(
+        [
+            ["Phone", "Name", "Email", "City"],
+            ["0502345678", "a", "", ""],  # row 2
+            ["050-234-5678", "b", "b@x.io", "TA"],  # row 3: most complete
+            ["0544123456", "z", "", ""],  # row 4: other phone
+            ["+972502345678", "c", "c@x.io", ""],  # row 5
+        ]
+    )
+    prepared = ap.prepare(data, region="IL", keep=keep)  # type: ignore[arg-type]
+    assert prepared.frame["full_name"].to_list() == kept_names
+    assert prepared.rejected["duplicate_of"].to_list() == duplicate_of
+    assert prepared.report.duplicates == 2
+
+
+def test_phone_format_digits() -> None:
+    prepared = ap.prepare(
+        csv_bytes([["Phone"], ["050-234-5678"]]), region="IL", phone_format="digits"
+    )
+    assert prepared.to_csv() == b"phone1\n972502345678\n"
+
+
+def test_extra_columns_keep_and_drop() -> None:
+    data = csv_bytes([["Notes", "Phone", "Email", "Tier"], ["n", "0502345678", "e@x.io", "gold"]])
+    kept = ap.prepare(data, region="IL")
+    assert kept.frame.columns == ["phone1", "email", "Notes", "Tier"]
+    dropped = ap.prepare(data, region="IL", extra_columns="drop")
+    assert dropped.frame.columns == ["phone1", "email"]
+
+
+def test_extra_column_named_like_a_canonical_column_is_renamed() -> None:
+    data = csv_bytes([["Cell #", "phone1"], ["0502345678", "old"]])
+    prepared = ap.prepare(data, region="IL", columns={"Cell #": "phone1"})
+    assert prepared.frame.columns == ["phone1", "phone1 (source)"]
+    assert prepared.frame.row(0) == ("+972502345678", "old")
+
+
+def test_columns_override_and_mapping_report() -> None:
+    data = csv_bytes([["Cell #", "Mail Addr"], ["0502345678", "a@b.io"]])
+    prepared = ap.prepare(data, region="IL", columns={"Cell #": "phone1", "Mail Addr": "email"})
+    assert prepared.frame.to_dicts() == [{"phone1": "+972502345678", "email": "a@b.io"}]
+    assert prepared.report.column_mapping == {"Cell #": "phone1", "Mail Addr": "email"}
+
+
+def test_region_column_by_canonical_name_and_fallback_to_default() -> None:
+    data = csv_bytes(
+        [
+            ["Phone", "Country"],
+            ["(202) 555-0143", "United States"],
+            ["020 7983 2100", "gb"],
+            ["050-234-5678", ""],
+        ]
+    )
+    prepared = ap.prepare(data, region="IL", region_column="country")
+    assert prepared.frame["phone1"].to_list() == ["+12025550143", "+442079832100", "+972502345678"]
+    assert prepared.report.region_column == "Country"
+
+
+def test_region_column_without_default_rejects_rows_without_region() -> None:
+    data = csv_bytes([["Phone", "Country"], ["050-234-5678", ""], ["050-234-5679", "IL"]])
+    prepared = ap.prepare(data, region_column="Country")
+    assert prepared.frame["phone1"].to_list() == ["+972502345679"]
+    assert prepared.rejected["reason"].to_list() == ["unknown_region"]
+
+
+def test_missing_region_column() -> None:
+    with pytest.raises(ap.MappingError, match="region_column='Land'"):
+        ap.prepare(csv_bytes([["Phone"], ["1"]]), region="IL", region_column="Land")
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({}, "region is required"),
+        ({"region": "IL", "keep": "newest"}, "keep must be one of"),
+        ({"region": "IL", "phone_format": "intl"}, "phone_format must be one of"),
+        ({"region": "IL", "extra_columns": "hide"}, "extra_columns must be"),
+    ],
+)
+def test_bad_options_are_configuration_errors(options: dict[str, str], match: str) -> None:
+    with pytest.raises(ap.ConfigurationError, match=match):
+        ap.prepare(csv_bytes([["Phone"], ["1"]]), **options)  # type: ignore[arg-type]
+
+
+def test_unknown_region() -> None:
+    with pytest.raises(ap.UnknownRegionError):
+        ap.prepare(csv_bytes([["Phone"], ["1"]]), region="Isreal")
+
+
+def test_header_only_file_gives_zero_rows_not_an_error() -> None:
+    prepared = ap.prepare(b"Phone,Name\n", region="IL")
+    assert (prepared.report.rows_read, prepared.report.rows_written) == (0, 0)
+    assert prepared.to_csv() == b"phone1,full_name\n"
+
+
+def test_no_phone_column() -> None:
+    with pytest.raises(ap.MissingColumnError, match="'Name'"):
+        ap.prepare(csv_bytes([["Name", "Adress"], ["a", "b"]]), region="IL")
+
+
+def test_custom_schema_file(tmp_path: Path) -> None:
+    schema = tmp_path / "mine.toml"
+    schema.write_text(
+        'name = "mine"\ndedupe_key = "phone1"\n'
+        '[[columns]]\nname = "phone1"\ntype = "phone"\nrequired = true\naliases = ["msisdn"]\n'
+        '[[columns]]\nname = "loyalty_tier"\naliases = ["tier", "club level"]\n',
+        encoding="utf-8",
+    )
+    data = csv_bytes([["MSISDN", "Club Level"], ["972502345678", "gold"]])
+    prepared = ap.prepare(data, region="IL", schema=schema)
+    assert prepared.frame.to_dicts() == [{"phone1": "+972502345678", "loyalty_tier": "gold"}]
+    assert prepared.report.schema == "mine"
+
+
+def test_required_text_column_from_custom_schema(tmp_path: Path) -> None:
+    schema = tmp_path / "strict.toml"
+    schema.write_text(
+        'dedupe_key = "phone1"\n[[columns]]\nname = "phone1"\ntype = "phone"\n'
+        '[[columns]]\nname = "email"\nrequired = true\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ap.MissingColumnError, match="'email'"):
+        ap.prepare(csv_bytes([["phone1"], ["972502345678"]]), region="IL", schema=schema)
+
+
+def test_sources_of_every_kind_give_the_same_audience(tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pl.DataFrame({"Mobile": ["050-234-5678", "0544123456"], "Name": ["a", "b"]})
+    parquet = tmp_path / "x.parquet"
+    frame.write_parquet(parquet)
+    csv_path = tmp_path / "x.csv"
+    frame.write_csv(csv_path)
+    sources: list[object] = [
+        frame,
+        frame.lazy(),
+        pd.DataFrame(frame.to_dict(as_series=False)),
+        parquet,
+        csv_path,
+        str(csv_path),
+        csv_path.read_bytes(),
+        io.BytesIO(csv_path.read_bytes()),
+    ]
+    outputs = {ap.prepare(s, region="IL").to_csv() for s in sources}  # type: ignore[arg-type]
+    assert outputs == {b"phone1,full_name\n+972502345678,a\n+972544123456,b\n"}
+
+
+def test_float_phone_column_from_a_frame() -> None:
+    frame = pl.DataFrame({"Phone": [972502345678.0, None], "Name": ["a", "b"]})
+    prepared = ap.prepare(frame, region="IL")
+    assert prepared.frame["phone1"].to_list() == ["+972502345678"]
+    assert prepared.rejected.select("source_row", "reason").rows() == [(3, "missing_phone")]
+
+
+def test_to_csv_is_rfc4180_and_deterministic() -> None:
+    data = csv_bytes(
+        [
+            ["Phone", "Name", "Notes"],
+            ["0502345678", 'Levi, "Avi"', "line1\nline2"],
+            ["0544123456", "יעל", ""],
+        ]
+    )
+    first = ap.prepare(data, region="IL")
+    second = ap.prepare(data, region="IL")
+    assert first.to_csv() == second.to_csv()
+    assert first.to_csv() == (
+        'phone1,full_name,Notes\n+972502345678,"Levi, ""Avi""","line1\nline2"\n+972544123456,יעל,\n'
+    ).encode("utf-8")
+    assert first.report.sha256 == hashlib.sha256(first.to_csv()).hexdigest()
+    assert first.to_csv(line_terminator="\r\n").count(b"\r\n") == 3
+
+
+def test_report_dict_keys_and_json() -> None:
+    report = ap.prepare(SAMPLE, region="IL").report
+    data = report.to_dict()
+    assert {
+        "source",
+        "rows_read",
+        "rows_written",
+        "rows_rejected",
+        "rejected_by_reason",
+        "duplicates",
+        "column_mapping",
+        "phone_sources",
+        "region",
+        "phone_format",
+        "sha256",
+        "audience_prep_version",
+        "phonenumbers_version",
+    } <= set(data)
+    assert json.loads(report.to_json()) == data
+    assert data["audience_prep_version"] == ap.__version__
+
+
+def test_write_csv(tmp_path: Path) -> None:
+    prepared = ap.prepare(SAMPLE, region="IL")
+    target = prepared.write_csv(tmp_path / "out.csv")
+    assert target.read_bytes() == prepared.to_csv()
+    assert "15 rows written" in repr(prepared)
+
+
+def test_validation_failure_is_reported_as_a_bug_not_dropped() -> None:
+    bad = pl.DataFrame({"phone1": ["+972502345678", "+972502345678"]})
+    with pytest.raises(ap.InternalValidationError, match="bug in audience_prep"):
+        _validate(bad, ap.load_schema(), "e164")
+
+
+PHONE_CELLS = st.sampled_from(
+    [
+        "050-234-5678",
+        "0502345678",
+        "+972502345678",
+        "054-111-2233",
+        "03-612-3456",
+        "12345",
+        "",
+        "n/a",
+        "9.72501E+11",
+        "+12",
+        "(202) 555-0143",
+        "+44 7400 123456",
+        "972502345678.0",
+        " 052 345 6789 ",
+        "'0527654321",
+    ]
+)
+TEXT_CELLS = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"),
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(st.tuples(PHONE_CELLS, PHONE_CELLS, TEXT_CELLS), max_size=40),
+    keep=st.sampled_from(["first", "last", "most_complete"]),
+    mobile_only=st.booleans(),
+)
+def test_accounting_invariant(
+    rows: list[tuple[str, str, str]], keep: str, mobile_only: bool
+) -> None:
+    data = csv_bytes([["Mobile", "Phone", "Name"], *[list(r) for r in rows]])
+    prepared = ap.prepare(data, region="IL", keep=keep, mobile_only=mobile_only)  # type: ignore[arg-type]
+    report = prepared.report
+    assert report.rows_read == report.rows_written + report.rows_rejected
+    assert report.rows_read + report.empty_rows_skipped == len(rows)
+    rejected = prepared.rejected
+    assert rejected["reason"].null_count() == 0
+    assert set(rejected["reason"].to_list()) <= set(ap.REASONS)
+    source_rows = rejected["source_row"].to_list()
+    assert len(set(source_rows)) == len(source_rows)
+    assert all(2 <= r <= len(rows) + 1 for r in source_rows)
+    assert source_rows == sorted(source_rows)
+    assert prepared.frame["phone1"].n_unique() == prepared.frame.height
+    # Every valid phone of the input is in the output exactly once.
+    expected = set()
+    for mobile, phone, _ in rows:
+        first = ap.normalize_phone(mobile, "IL", mobile_only=mobile_only).phone
+        second = ap.normalize_phone(phone, "IL", mobile_only=mobile_only).phone
+        if first or second:
+            expected.add(first or second)
+    assert set(prepared.frame["phone1"].to_list()) == expected
