@@ -108,7 +108,7 @@ def test_override_to_unknown_canonical() -> None:
 
 
 def test_override_naming_a_missing_header() -> None:
-    with pytest.raises(MappingError, match="no such header.*'Cell #'"):
+    with pytest.raises(MappingError, match=r"no such header.*'Cell #'"):
         map_columns(["Cell #"], SCHEMA, overrides={"Cel": "phone1"})
 
 

@@ -31,7 +31,8 @@ def test_every_exception_derives_from_the_root_and_has_a_docstring() -> None:
         value = getattr(ap, name)
         if isinstance(value, type) and issubclass(value, BaseException):
             assert issubclass(value, ap.AudiencePrepError), name
-            assert value.__doc__ and value.__doc__.strip(), name
+            assert value.__doc__, name
+            assert value.__doc__.strip(), name
 
 
 def test_public_names_are_documented_with_docstrings() -> None:
