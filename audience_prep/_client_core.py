@@ -1,0 +1,262 @@
+"""The policy both CommBox clients share: configuration, guards, requests and reports.
+
+``CommBoxClient`` and ``AsyncCommBoxClient`` (in ``_client``) add only their I/O on top of
+``ClientCore``. The token lives in a ``_Secret`` so no repr, str or log line can show it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+import httpx
+
+from audience_prep._errors import ConfigurationError
+from audience_prep._payload import AudienceData, AudiencePayload, check_guards, load_payload
+from audience_prep._responses import (
+    CommBoxAnswer,
+    read_answer,
+    retry_after_seconds,
+    translate_http_error,
+)
+from audience_prep._retry import Backoff
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ClientCore", "Plan", "UploadReport"]
+
+DEFAULT_BASE_URL = "https://api.commbox.io/"
+TOKEN_ENV = "COMMBOX_API_TOKEN"
+URL_ENV = "COMMBOX_API_URL"
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+logger = logging.getLogger("audience_prep.client")
+
+
+@dataclass(frozen=True, repr=False)
+class UploadReport:
+    """What one upload sent and what CommBox answered; ``to_dict()`` for JSON output.
+
+    ``rows_uploaded`` is counted from the bytes sent, never taken from the caller. A dry run has
+    ``dry_run=True``, ``status_code=None`` and ``attempts=0``. For ``create_audience`` the
+    ``audience_id`` is the id CommBox returned (None on a dry run).
+    """
+
+    audience_id: str | None
+    rows_uploaded: int
+    bytes_uploaded: int
+    sha256: str
+    status_code: int | None
+    description: str | None
+    response_time: str | None
+    attempts: int
+    elapsed_s: float
+    dry_run: bool
+    operation: Literal["replace", "create"]
+    filename: str
+    name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-ready values."""
+        return asdict(self)
+
+    def __repr__(self) -> str:
+        outcome = "dry run" if self.dry_run else f"status {self.status_code}"
+        return (
+            f"<UploadReport {self.operation} audience={self.audience_id!r} "
+            f"rows={self.rows_uploaded} bytes={self.bytes_uploaded} {outcome} "
+            f"attempts={self.attempts} elapsed={self.elapsed_s:.2f}s>"
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One upload, ready to send."""
+
+    operation: Literal["replace", "create"]
+    method: str
+    url: str
+    target: str
+    payload: AudiencePayload
+    audience_id: str | None = None
+    name: str | None = None
+
+
+class _Secret:
+    """A string that never shows itself in a repr, str or log line."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+    __str__ = __repr__
+
+
+def _resolve_token(token: str | None) -> _Secret:
+    value = token if token is not None else os.environ.get(TOKEN_ENV, "")
+    if not value.strip():
+        raise ConfigurationError(
+            f"No CommBox API token: pass token=... or set {TOKEN_ENV} "
+            "(create a key in the CommBox management console)."
+        )
+    if value != value.strip() or not value.isprintable():
+        raise ConfigurationError(
+            f"The CommBox API token contains whitespace or control characters; check {TOKEN_ENV}."
+        )
+    return _Secret(value)
+
+
+def _resolve_base_url(base_url: str | None) -> str:
+    value = base_url or os.environ.get(URL_ENV) or DEFAULT_BASE_URL
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL as exc:
+        raise ConfigurationError(f"Invalid CommBox base URL {value!r}: {exc}") from exc
+    if url.scheme == "https" and url.host:
+        pass
+    elif url.scheme == "http" and _is_loopback(url.host):
+        logger.debug("Using plain http to the loopback host %s", url.host)
+    else:
+        raise ConfigurationError(
+            f"Refusing CommBox base URL {value!r}: it must be https:// (plain http:// is "
+            "allowed only for a loopback host such as 127.0.0.1, ::1 or localhost)."
+        )
+    return str(url.copy_with(query=None, fragment=None)).rstrip("/") + "/"
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ClientCore:
+    """Configuration, guards and request/report building shared by both clients."""
+
+    def __init__(
+        self,
+        *,
+        token: str | None,
+        base_url: str | None,
+        timeout: float | httpx.Timeout,
+        max_attempts: int,
+        max_retry_time: float,
+    ) -> None:
+        if max_attempts < 1:
+            raise ConfigurationError(f"max_attempts must be at least 1, got {max_attempts}.")
+        if max_retry_time <= 0:
+            raise ConfigurationError(f"max_retry_time must be positive, got {max_retry_time}.")
+        self._token = _resolve_token(token)
+        self.base_url = _resolve_base_url(base_url)
+        self.max_attempts = max_attempts
+        self.max_retry_time = max_retry_time
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, token={self._token!r})"
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._token.reveal(), "***")
+
+    def _plan_replace(
+        self,
+        audience_id: str,
+        data: AudienceData,
+        *,
+        allow_empty: bool,
+        max_rejected_share: float,
+    ) -> Plan:
+        audience_id = str(audience_id).strip()
+        if not audience_id:
+            raise ConfigurationError("The audience id is empty; pass the id CommBox shows.")
+        payload = load_payload(data)
+        check_guards(
+            payload,
+            data,
+            audience_id=audience_id,
+            allow_empty=allow_empty,
+            max_rejected_share=max_rejected_share,
+        )
+        url = f"{self.base_url}Audiences/{quote(audience_id, safe='')}"
+        target = f"audience {audience_id}"
+        return Plan("replace", "PUT", url, target, payload, audience_id=audience_id)
+
+    def _plan_create(self, name: str, data: AudienceData, *, max_rejected_share: float) -> Plan:
+        if not name.strip():
+            raise ConfigurationError("The new audience needs a name, e.g. 'NE_USA-above50'.")
+        payload = load_payload(data)
+        check_guards(
+            payload, data, audience_id=name, allow_empty=True, max_rejected_share=max_rejected_share
+        )
+        target = f"new audience {name!r}"
+        return Plan("create", "POST", f"{self.base_url}audiences", target, payload, name=name)
+
+    def _build_request(self, http: httpx.Client | httpx.AsyncClient, plan: Plan) -> httpx.Request:
+        payload = plan.payload
+        files = {"audience_file": (payload.filename, payload.content, payload.content_type)}
+        return http.build_request(
+            plan.method,
+            plan.url,
+            files=files,
+            data={"name": plan.name} if plan.name is not None else None,
+            headers={"Authorization": f"Bearer {self._token.reveal()}"},
+        )
+
+    def _log_start(self, plan: Plan, *, dry_run: bool) -> None:
+        logger.info(
+            "%s %s: %d rows, %d bytes, sha256 %s%s",
+            plan.operation.capitalize(),
+            plan.target,
+            plan.payload.rows,
+            len(plan.payload.content),
+            plan.payload.sha256,
+            " (dry run: nothing is sent)" if dry_run else "",
+        )
+
+    def _read(
+        self, response: httpx.Response, plan: Plan, attempt: int, backoff: Backoff
+    ) -> CommBoxAnswer:
+        backoff.retry_after = retry_after_seconds(response)
+        return read_answer(response, target=plan.target, attempts=attempt, redact=self._redact)
+
+    def _translate(self, exc: httpx.HTTPError, plan: Plan, attempt: int) -> Exception:
+        return translate_http_error(
+            exc, target=plan.target, base_url=self.base_url, attempts=attempt, redact=self._redact
+        )
+
+    def _report(
+        self, plan: Plan, answer: CommBoxAnswer | None, attempts: int, started: float
+    ) -> UploadReport:
+        audience_id = plan.audience_id
+        if answer is not None and plan.operation == "create":
+            returned = answer.data.get("id")
+            audience_id = None if returned is None else str(returned)
+        report = UploadReport(
+            audience_id=audience_id,
+            rows_uploaded=plan.payload.rows,
+            bytes_uploaded=len(plan.payload.content),
+            sha256=plan.payload.sha256,
+            status_code=None if answer is None else answer.status_code,
+            description=None if answer is None else answer.description,
+            response_time=None if answer is None else answer.response_time,
+            attempts=attempts,
+            elapsed_s=round(time.monotonic() - started, 3),
+            dry_run=answer is None,
+            operation=plan.operation,
+            filename=plan.payload.filename,
+            name=plan.name,
+        )
+        logger.info("Done: %r", report)
+        return report
