@@ -1,0 +1,862 @@
+"""Reading sources: every format in, a RawTable of text with spreadsheet row numbers out."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import random
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+import xlsxwriter
+
+from audience_prep import AudiencePrepError, InputError, SourceReadError
+from audience_prep._csvtext import decode_csv_bytes, detect_encoding, sniff_delimiter
+from audience_prep._sources import ROW, RawTable, read_source
+
+HEBREW_ROWS = (
+    "שם פרטי,שם משפחה,טלפון נייד,עיר\n"
+    "דנה,כהן,0501234567,תל אביב\n"
+    "אלי,לוי,0507654321,ירושלים\n"
+    "מיכל,אברהם,0521112233,חיפה\n"
+)
+HEBREW_HEADERS = ("שם פרטי", "שם משפחה", "טלפון נייד", "עיר")
+
+
+def rows(table: RawTable) -> list[tuple[object, ...]]:
+    """The data rows of ``table`` as tuples, the row number first."""
+    return table.frame.select(ROW, *table.headers).rows()
+
+
+def assert_all_text(table: RawTable) -> None:
+    assert table.frame.columns == [ROW, *table.headers]
+    assert table.frame.schema[ROW] == pl.Int64
+    assert all(table.frame.schema[h] == pl.String for h in table.headers)
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    """Write a workbook; ``None`` cells stay blank, numbers are stored as numbers."""
+    with xlsxwriter.Workbook(str(path)) as workbook:
+        for sheet_name, sheet_rows in sheets.items():
+            worksheet = workbook.add_worksheet(sheet_name)
+            for r, row in enumerate(sheet_rows):
+                for c, value in enumerate(row):
+                    if value is not None:
+                        worksheet.write(r, c, value)
+    return path
+
+
+# --- paths, bytes and file objects -------------------------------------------------------
+
+
+def test_csv_path(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(b"phone,name\n0501234567,Dana\n0507654321,Eli\n")
+
+    table = read_source(path)
+
+    assert table.source == str(path)
+    assert table.format == "csv"
+    assert table.headers == ("phone", "name")
+    assert rows(table) == [(2, "0501234567", "Dana"), (3, "0507654321", "Eli")]
+    assert table.encoding == "utf-8"
+    assert table.delimiter == ","
+    assert table.sheet is None
+    assert table.empty_rows_skipped == 0
+    assert_all_text(table)
+
+
+def test_csv_path_given_as_str(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(b"phone\n0501234567\n")
+
+    table = read_source(str(path))
+
+    assert table.source == str(path)
+    assert rows(table) == [(2, "0501234567")]
+
+
+def test_bytes() -> None:
+    table = read_source(b"phone,name\n0501234567,Dana\n")
+
+    assert table.source == "<bytes>"
+    assert table.format == "csv"
+    assert rows(table) == [(2, "0501234567", "Dana")]
+
+
+def test_binary_file_object_takes_its_name(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.tsv"
+    path.write_bytes(b"phone\tname\n0501234567\tDana, Cohen\n")
+
+    with path.open("rb") as handle:
+        table = read_source(handle)
+
+    assert table.source == str(path)
+    assert table.delimiter == "\t"  # from the .tsv suffix of handle.name
+    assert rows(table) == [(2, "0501234567", "Dana, Cohen")]
+
+
+def test_binary_file_object_without_name() -> None:
+    table = read_source(io.BytesIO(b"phone;name\n0501234567;Dana\n"))
+
+    assert table.source == "<file object>"
+    assert table.delimiter == ";"
+    assert rows(table) == [(2, "0501234567", "Dana")]
+
+
+def test_text_mode_file_object_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_text("phone\n0501234567\n", encoding="utf-8")
+
+    with path.open(encoding="utf-8") as handle, pytest.raises(SourceReadError) as info:
+        read_source(handle)
+
+    assert info.value.source == str(path)
+    assert "text mode" in info.value.reason
+    assert info.value.hint is not None
+    assert "'rb'" in info.value.hint
+
+
+def test_string_io_is_refused() -> None:
+    with pytest.raises(SourceReadError, match=r"text mode.*'rb'"):
+        read_source(io.StringIO("phone\n0501234567\n"))  # type: ignore[arg-type]
+
+
+def test_unsupported_source_type() -> None:
+    with pytest.raises(SourceReadError, match="unsupported source type") as info:
+        read_source(12345)  # type: ignore[arg-type]
+    assert info.value.source == "'int'"
+
+
+def test_source_read_error_is_an_input_error() -> None:
+    with pytest.raises(InputError):
+        read_source(b"")
+
+
+# --- DataFrames ------------------------------------------------------------------------
+
+
+def test_polars_dataframe_numbers_become_text() -> None:
+    frame = pl.DataFrame(
+        {"phone": [972502345678, 972507654321], "score": [972502345678.0, 1.5], "name": ["a", "b"]}
+    )
+
+    table = read_source(frame)
+
+    assert table.source == "<polars.DataFrame>"
+    assert table.format == "polars"
+    assert table.headers == ("phone", "score", "name")
+    assert rows(table) == [
+        (2, "972502345678", "972502345678.0", "a"),
+        (3, "972507654321", "1.5", "b"),
+    ]
+    assert table.encoding is None
+    assert table.delimiter is None
+    assert_all_text(table)
+
+
+def test_polars_dataframe_is_not_modified() -> None:
+    frame = pl.DataFrame({"phone": [972502345678]})
+
+    read_source(frame)
+
+    assert frame.schema == pl.Schema({"phone": pl.Int64})
+    assert frame.columns == ["phone"]
+
+
+def test_polars_lazyframe() -> None:
+    lazy = pl.LazyFrame({"phone": [972502345678, None, 972507654321], "f": [1.0, None, 2.5]})
+
+    table = read_source(lazy)
+
+    assert table.source == "<polars.LazyFrame>"
+    assert table.format == "polars"
+    assert rows(table) == [(2, "972502345678", "1.0"), (4, "972507654321", "2.5")]
+    assert table.empty_rows_skipped == 1
+    assert_all_text(table)
+
+
+def test_polars_frame_rows_of_blanks_are_skipped() -> None:
+    frame = pl.DataFrame({"a": [None, "1", " ", "2"], "b": [None, "x", "", None]})
+
+    table = read_source(frame)
+
+    assert rows(table) == [(3, "1", "x"), (5, "2", None)]
+    assert table.empty_rows_skipped == 2
+
+
+def test_pandas_dataframe() -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(
+        {
+            "phone": [972502345678, 972507654321],
+            "score": [972502345678.0, 2.5],
+            "local": ["0501234567", None],
+        }
+    )
+
+    table = read_source(frame)
+
+    assert table.source == "<pandas.DataFrame>"
+    assert table.format == "pandas"
+    assert table.headers == ("phone", "score", "local")
+    assert rows(table) == [
+        (2, "972502345678", "972502345678.0", "0501234567"),
+        (3, "972507654321", "2.5", None),
+    ]
+    assert_all_text(table)
+
+
+def test_pandas_dataframe_with_non_text_column_names() -> None:
+    pd = pytest.importorskip("pandas")
+
+    table = read_source(pd.DataFrame({0: ["0501234567"], 1: ["Dana"]}))
+
+    assert table.headers == ("0", "1")
+    assert rows(table) == [(2, "0501234567", "Dana")]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pl.exceptions.InvalidOperationError,
+    reason="BUG: a polars frame with a nested (List) column leaks polars' raw "
+    "InvalidOperationError from the cast to String instead of a SourceReadError",
+)
+def test_polars_frame_with_nested_column_is_a_source_read_error() -> None:
+    with pytest.raises(SourceReadError):
+        read_source(pl.DataFrame({"phone": ["0501234567"], "tags": [["a", "b"]]}))
+
+
+# --- Parquet ---------------------------------------------------------------------------
+
+
+def test_parquet_path(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.parquet"
+    pl.DataFrame(
+        {"phone": [972502345678, None], "local": ["0501234567", None], "f": [1.5, None]}
+    ).write_parquet(path)
+
+    table = read_source(path)
+
+    assert table.format == "parquet"
+    assert table.source == str(path)
+    assert rows(table) == [(2, "972502345678", "0501234567", "1.5")]
+    assert table.empty_rows_skipped == 1
+    assert_all_text(table)
+
+
+def test_parquet_bytes_are_recognised_by_magic(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.parquet"
+    pl.DataFrame({"phone": ["0501234567"]}).write_parquet(path)
+
+    table = read_source(path.read_bytes())
+
+    assert table.format == "parquet"
+    assert rows(table) == [(2, "0501234567")]
+
+
+@pytest.mark.parametrize("content", [b"PAR1 this is not parquet", b"not parquet at all"])
+def test_corrupt_parquet(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "broken.parquet"
+    path.write_bytes(content)
+
+    with pytest.raises(SourceReadError, match="not a readable Parquet file") as info:
+        read_source(path)
+    assert info.value.source == str(path)
+
+
+# --- Excel -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> Path:
+    return write_xlsx(
+        tmp_path / "contacts.xlsx",
+        {
+            "Contacts": [
+                ["Phone", "Name", "Local"],
+                [972502345678, "Dana", "0501234567"],
+                [972507654321, "Eli", "0507654321"],
+            ],
+            "2024": [["phone"], ["from 2024"]],
+            "Third": [["phone"], ["from third"]],
+        },
+    )
+
+
+def test_xlsx_numbers_stored_as_numbers_come_out_as_digits(workbook: Path) -> None:
+    table = read_source(workbook)
+
+    assert table.format == "excel"
+    assert table.sheet == "Contacts"
+    assert table.encoding is None
+    assert table.delimiter is None
+    assert table.headers == ("Phone", "Name", "Local")
+    assert rows(table) == [
+        (2, "972502345678", "Dana", "0501234567"),
+        (3, "972507654321", "Eli", "0507654321"),
+    ]
+    assert_all_text(table)
+
+
+def test_xlsx_from_bytes_and_binary_file_object(workbook: Path) -> None:
+    from_bytes = read_source(workbook.read_bytes())
+    with workbook.open("rb") as handle:
+        from_handle = read_source(handle)
+
+    assert from_bytes.format == from_handle.format == "excel"
+    assert rows(from_bytes) == rows(from_handle) == rows(read_source(workbook))
+    assert from_handle.source == str(workbook)
+
+
+def test_xlsx_formulas_give_cached_values(tmp_path: Path) -> None:
+    path = tmp_path / "formulas.xlsx"
+    with xlsxwriter.Workbook(str(path)) as book:
+        sheet = book.add_worksheet()
+        sheet.write_row(0, 0, ["phone", "label"])
+        sheet.write_formula(1, 0, '="0501234567"', None, "0501234567")
+        sheet.write_formula(1, 1, "=1+2", None, 3)
+
+    table = read_source(path)
+
+    assert rows(table) == [(2, "0501234567", "3")]
+
+
+def test_xlsx_headers_and_empty_rows(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "messy.xlsx",
+        {
+            "Sheet1": [
+                [" Phone ", "Name", None, "Name"],
+                ["0501234567", "Dana", "x", "y"],
+                [],
+                ["0507654321", None, None, None],
+            ]
+        },
+    )
+
+    table = read_source(path)
+
+    assert table.headers == ("Phone", "Name", "column_3", "Name (2)")
+    assert rows(table) == [
+        (2, "0501234567", "Dana", "x", "y"),
+        (4, "0507654321", None, None, None),
+    ]
+    assert table.empty_rows_skipped == 1
+
+
+SHEET_CHOICES = [
+    # (sheet=, expected sheet name)
+    (None, "Contacts"),
+    ("Contacts", "Contacts"),
+    ("Third", "Third"),
+    (0, "Contacts"),
+    (2, "Third"),
+    ("2", "Third"),  # a digit string from a shell is an index when no sheet has that name
+    ("2024", "2024"),  # ... and a name when one does
+]
+
+
+@pytest.mark.parametrize(("sheet", "expected"), SHEET_CHOICES)
+def test_xlsx_sheet_choice(workbook: Path, sheet: str | int | None, expected: str) -> None:
+    assert read_source(workbook, sheet=sheet).sheet == expected
+
+
+def test_xlsx_sheet_named_like_an_index_wins_over_the_index(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "book.xlsx",
+        {"A": [["phone"], ["a"]], "B": [["phone"], ["b"]], "0": [["phone"], ["zero"]]},
+    )
+
+    table = read_source(path, sheet="0")
+
+    assert table.sheet == "0"
+    assert rows(table) == [(2, "zero")]
+
+
+@pytest.mark.parametrize("sheet", ["Missing", "9", 3, -1])
+def test_xlsx_missing_sheet_lists_the_sheets(workbook: Path, sheet: str | int) -> None:
+    with pytest.raises(SourceReadError) as info:
+        read_source(workbook, sheet=sheet)
+
+    assert "'Contacts', '2024', 'Third'" in info.value.reason
+    assert info.value.hint is not None
+    assert "sheet=" in info.value.hint
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="BUG: _choose_sheet trusts str.isdigit(); int('²') raises a raw ValueError",
+)
+def test_xlsx_unicode_digit_sheet_is_a_source_read_error(workbook: Path) -> None:
+    with pytest.raises(SourceReadError, match="no sheet named"):
+        read_source(workbook, sheet="²")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: calamine trims leading empty rows and columns of a sheet, so when the "
+    "header is not on row 1 every row number is too small",
+)
+def test_xlsx_row_numbers_when_the_sheet_starts_with_blank_rows(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "report.xlsx",
+        {"Sheet1": [[], [], ["phone", "name"], ["0501234567", "Dana"]]},
+    )
+
+    table = read_source(path)
+
+    assert table.headers == ("phone", "name")
+    assert rows(table) == [(4, "0501234567", "Dana")]  # what Excel shows in its row gutter
+
+
+def _zip_that_is_not_a_workbook() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        random.Random(0).randbytes(512),
+        _zip_that_is_not_a_workbook(),
+        b"\xd0\xcf\x11\xe0 an OLE header and nothing else",
+    ],
+    ids=["random-bytes", "zip-not-workbook", "ole-header-only"],
+)
+def test_corrupt_xlsx(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(content)
+
+    with pytest.raises(SourceReadError, match="not a readable workbook") as info:
+        read_source(path)
+    assert info.value.source == str(path)
+    assert info.value.__cause__ is not None
+
+
+def test_empty_workbook_has_no_header_row(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "empty.xlsx", {"Sheet1": []})
+
+    with pytest.raises(SourceReadError, match="no header row"):
+        read_source(path)
+
+
+# --- files that are not tables -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", [b"", b"   ", b"\n\n\r\n", b" \t\n  \n"])
+def test_empty_and_whitespace_only_files(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(content)
+
+    with pytest.raises(SourceReadError, match="the file is empty") as info:
+        read_source(path)
+    assert info.value.source == str(path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,
+    reason="BUG: the emptiness check runs on raw bytes before the BOM is removed, so a "
+    "BOM + blank lines file reads as a table with one header 'column_1' and no rows",
+)
+@pytest.mark.parametrize(
+    "content",
+    [codecs.BOM_UTF8 + b"\r\n", codecs.BOM_UTF8 + b"  \n\n", "  \n\n".encode("utf-16")],
+    ids=["utf-8-bom-crlf", "utf-8-bom-spaces", "utf-16-spaces"],
+)
+def test_bom_and_whitespace_only_file_is_empty(content: bytes) -> None:
+    with pytest.raises(SourceReadError, match="the file is empty"):
+        read_source(content)
+
+
+def test_bom_only_file_has_no_header_row() -> None:
+    with pytest.raises(SourceReadError, match="no header row"):
+        read_source(codecs.BOM_UTF8)
+
+
+def test_unknown_suffix(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.pdf"
+    path.write_bytes(b"%PDF-1.7 phone,name\n")
+
+    with pytest.raises(SourceReadError, match=r"unknown file type '\.pdf'") as info:
+        read_source(path)
+    assert info.value.hint is not None
+    assert ".csv" in info.value.hint
+    assert ".xlsx" in info.value.hint
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    path = tmp_path / "nope.csv"
+
+    with pytest.raises(SourceReadError, match="no such file") as info:
+        read_source(path)
+    assert info.value.source == str(path)
+    assert isinstance(info.value.__cause__, FileNotFoundError)
+
+
+def test_directory(tmp_path: Path) -> None:
+    with pytest.raises(SourceReadError, match="is a directory") as info:
+        read_source(tmp_path)
+    assert info.value.source == str(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b'phone,name\n"0501234567,Dana\n', b"phone,name\n0501234567,Dana,extra\n"],
+    ids=["unterminated-quote", "too-many-fields"],
+)
+def test_malformed_csv(content: bytes) -> None:
+    with pytest.raises(SourceReadError, match="not a well-formed delimited file") as info:
+        read_source(content)
+    assert info.value.hint is not None
+    assert "delimiter=" in info.value.hint
+    assert isinstance(info.value.__cause__, pl.exceptions.PolarsError)
+
+
+def test_short_rows_are_padded_with_nulls() -> None:
+    assert rows(read_source(b"phone,name,city\n0501234567\n")) == [(2, "0501234567", None, None)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="BUG: delimiter= longer than one byte leaks polars' raw ValueError "
+    "instead of an audience_prep error",
+)
+def test_multi_character_delimiter_is_a_library_error() -> None:
+    with pytest.raises(AudiencePrepError):
+        read_source(b"phone,name\n0501234567,Dana\n", delimiter="::")
+
+
+# --- row numbering -----------------------------------------------------------------------
+
+ROW_NUMBER_TABLE = [
+    # (csv text, expected rows as (row number, *cells), expected empty_rows_skipped)
+    ("phone\n0501\n0502\n", [(2, "0501"), (3, "0502")], 0),
+    (
+        'phone,note\n0501,"line 1\nline 2"\n0502,x\n',
+        [(2, "0501", "line 1\nline 2"), (3, "0502", "x")],
+        0,
+    ),
+    (
+        'phone,note\r\n0501,"a\r\nb\r\nc"\r\n0502,x\r\n',
+        [(2, "0501", "a\r\nb\r\nc"), (3, "0502", "x")],
+        0,
+    ),
+    ("phone,name\n0501,a\n\n0502,b\n", [(2, "0501", "a"), (4, "0502", "b")], 1),
+    ("phone,name\n0501,a\n,\n  ,  \n0502,b\n", [(2, "0501", "a"), (5, "0502", "b")], 2),
+    ("phone,name\n\n0501,a\n", [(3, "0501", "a")], 1),
+    ('phone,note\n"0501","x\ny"\n\n0502,z\n', [(2, "0501", "x\ny"), (4, "0502", "z")], 1),
+    ("phone,name\n0501,a\n\n\n", [(2, "0501", "a")], 2),
+    ('phone\n""\n0502\n', [(3, "0502")], 1),
+    ("phone,name\n\u00a0,\n0502,b\n", [(3, "0502", "b")], 1),
+    ("phone,name\r\n0501,a\r\n\r\n0502,b\r\n", [(2, "0501", "a"), (4, "0502", "b")], 1),
+    ("phone,name\n", [], 0),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "skipped"), ROW_NUMBER_TABLE)
+def test_row_numbers(text: str, expected: list[tuple[object, ...]], skipped: int) -> None:
+    table = read_source(text.encode("utf-8"), delimiter=",")
+
+    assert rows(table) == expected
+    assert table.empty_rows_skipped == skipped
+
+
+# --- headers -----------------------------------------------------------------------------
+
+HEADER_TABLE = [
+    # (header line, expected headers)
+    ("phone,name", ("phone", "name")),
+    ("Name,Name,Name", ("Name", "Name (2)", "Name (3)")),
+    ("phone,,name,", ("phone", "column_2", "name", "column_4")),
+    (" phone ,\u00a0name\u00a0", ("phone", "name")),
+    ("\ufeffphone,\u200fטלפון\u200f", ("phone", "טלפון")),
+    ("\u200bphone\u200b,Mobile Phone", ("phone", "Mobile Phone")),
+    ("name, name ,", ("name", "name (2)", "column_3")),
+    ("column_2,", ("column_2", "column_2 (2)")),
+    (f"{ROW},phone", (f"{ROW} (2)", "phone")),
+]
+
+
+@pytest.mark.parametrize(("header_line", "expected"), HEADER_TABLE)
+def test_headers(header_line: str, expected: tuple[str, ...]) -> None:
+    width = len(expected)
+    data = ",".join(str(i) for i in range(width))
+
+    table = read_source(f"{header_line}\n{data}\n".encode(), delimiter=",")
+
+    assert table.headers == expected
+    assert rows(table) == [(2, *(str(i) for i in range(width)))]
+
+
+# --- every cell is text ------------------------------------------------------------------
+
+
+def test_every_csv_cell_is_text() -> None:
+    table = read_source(b"phone,zip,amount,flag,date\n0501234567,00123,1.50,true,2024-01-02\n")
+
+    assert_all_text(table)
+    assert rows(table) == [(2, "0501234567", "00123", "1.50", "true", "2024-01-02")]
+
+
+def test_whole_column_of_leading_zeros_keeps_them() -> None:
+    body = "\n".join(f"05{i:08d}" for i in range(200))
+    table = read_source(f"phone\n{body}\n".encode())
+
+    assert table.frame["phone"].to_list() == [f"05{i:08d}" for i in range(200)]
+    assert table.frame[ROW].to_list() == list(range(2, 202))
+
+
+# --- encodings ---------------------------------------------------------------------------
+
+DECODE_TABLE = [
+    # (raw bytes, encoding=, expected UTF-8 body, expected encoding used)
+    (b"phone,name\n1,Dana\n", None, b"phone,name\n1,Dana\n", "utf-8"),
+    ("phone,שם\n1,דנה\n".encode(), None, "phone,שם\n1,דנה\n".encode(), "utf-8"),
+    (codecs.BOM_UTF8 + b"phone\n1\n", None, b"phone\n1\n", "utf-8-sig"),
+    (codecs.BOM_UTF8 + b"phone\n1\n", "utf-8", b"phone\n1\n", "utf-8"),
+    ("phone,שם\n1,דנה\n".encode("utf-16"), None, "phone,שם\n1,דנה\n".encode(), "utf-16"),
+    (
+        "phone,שם\n1,דנה\n".encode("utf-16-be"),
+        "utf-16-be",
+        "phone,שם\n1,דנה\n".encode(),
+        "utf-16-be",
+    ),
+    ("phone,שם\n1,דנה\n".encode("utf-32"), None, "phone,שם\n1,דנה\n".encode(), "utf-32"),
+    (HEBREW_ROWS.encode("cp1255"), None, HEBREW_ROWS.encode(), "cp1255"),
+    (HEBREW_ROWS.encode("cp1255"), "cp1255", HEBREW_ROWS.encode(), "cp1255"),
+    (
+        "phone,name\n1,José Müller\n".encode("latin-1"),
+        "latin-1",
+        "phone,name\n1,José Müller\n".encode(),
+        "latin-1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("raw", "encoding", "body", "used"), DECODE_TABLE)
+def test_decode_csv_bytes(raw: bytes, encoding: str | None, body: bytes, used: str) -> None:
+    assert decode_csv_bytes(raw, "f.csv", encoding) == (body, used)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"phone\n", "utf-8"),
+        (codecs.BOM_UTF8 + b"phone\n", "utf-8-sig"),
+        (codecs.BOM_UTF16_LE + "phone\n".encode("utf-16-le"), "utf-16"),
+        (codecs.BOM_UTF16_BE + "phone\n".encode("utf-16-be"), "utf-16"),
+        (codecs.BOM_UTF32_LE + "phone\n".encode("utf-32-le"), "utf-32"),
+        (HEBREW_ROWS.encode("cp1255"), "cp1255"),
+    ],
+)
+def test_detect_encoding(raw: bytes, expected: str) -> None:
+    assert detect_encoding(raw) == expected
+
+
+def test_invalid_byte_with_utf8_names_the_offset_and_suggests_encoding() -> None:
+    with pytest.raises(SourceReadError) as info:
+        decode_csv_bytes(b"phone,name\n1,Jos\xe9\n", "f.csv", "utf-8")
+
+    assert info.value.source == "f.csv"
+    assert info.value.reason == "byte 16 is not valid UTF-8."
+    assert info.value.hint is not None
+    assert "encoding=" in info.value.hint
+    assert isinstance(info.value.__cause__, UnicodeDecodeError)
+
+
+def test_invalid_byte_with_utf8_through_read_source(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(b"phone,name\n1,Jos\xe9\n")
+
+    with pytest.raises(SourceReadError, match=r"byte 16 .*encoding=") as info:
+        read_source(path, encoding="utf-8")
+    assert info.value.source == str(path)
+
+
+def test_undecodable_byte_in_a_named_encoding() -> None:
+    with pytest.raises(SourceReadError, match=r"byte 0 cannot be decoded as ascii.*encoding="):
+        decode_csv_bytes(b"\xff,phone\n", "f.csv", "ascii")
+
+
+def test_unknown_encoding_name() -> None:
+    with pytest.raises(SourceReadError, match="unknown encoding 'klingon'") as info:
+        read_source(b"phone\n1\n", encoding="klingon")
+    assert isinstance(info.value.__cause__, LookupError)
+
+
+ENCODED_SOURCES = [
+    # (raw bytes, encoding=, expected headers, expected first data row, expected encoding)
+    ("phone,שם\n0501234567,דנה\n".encode(), None, ("phone", "שם"), ("0501234567", "דנה"), "utf-8"),
+    (
+        codecs.BOM_UTF8 + "phone,שם\n0501234567,דנה\n".encode(),
+        None,
+        ("phone", "שם"),
+        ("0501234567", "דנה"),
+        "utf-8-sig",
+    ),
+    (
+        "phone,שם\n0501234567,דנה\n".encode("utf-16"),
+        None,
+        ("phone", "שם"),
+        ("0501234567", "דנה"),
+        "utf-16",
+    ),
+    (
+        HEBREW_ROWS.encode("cp1255"),
+        None,
+        HEBREW_HEADERS,
+        ("דנה", "כהן", "0501234567", "תל אביב"),
+        "cp1255",
+    ),
+    (
+        "טלפון,שם\n0501234567,דנה\n".encode("cp1255"),
+        "cp1255",
+        ("טלפון", "שם"),
+        ("0501234567", "דנה"),
+        "cp1255",
+    ),
+    (
+        "phone,name\n0501234567,José Müller\n".encode("latin-1"),
+        "latin-1",
+        ("phone", "name"),
+        ("0501234567", "José Müller"),
+        "latin-1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("raw", "encoding", "headers", "first", "used"), ENCODED_SOURCES)
+def test_read_source_encodings(
+    raw: bytes, encoding: str | None, headers: tuple[str, ...], first: tuple[str, ...], used: str
+) -> None:
+    table = read_source(raw, encoding=encoding)
+
+    assert table.headers == headers
+    assert table.frame.select(headers).row(0) == first
+    assert table.encoding == used
+    assert not any("\ufeff" in h for h in table.headers)
+
+
+def test_utf8_bom_never_reaches_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "excel-export.csv"
+    path.write_bytes(codecs.BOM_UTF8 + b"Phone;Name\r\n0501234567;Dana\r\n")
+
+    table = read_source(path)
+
+    assert table.headers == ("Phone", "Name")
+    assert table.delimiter == ";"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: charset-normalizer guesses a short cp1255 Hebrew file as cp874 (Thai) and "
+    "read_source silently returns mojibake headers",
+)
+def test_short_cp1255_file_is_detected() -> None:
+    table = read_source("טלפון,שם\n0501234567,דנה כהן\n0507654321,אלי לוי\n".encode("cp1255"))
+
+    assert table.headers == ("טלפון", "שם")
+    assert table.encoding == "cp1255"
+
+
+# --- delimiters --------------------------------------------------------------------------
+
+SNIFF_TABLE = [
+    # (first bytes of a UTF-8 file, expected delimiter)
+    (b"phone,name\n0501234567,Dana\n", ","),
+    (b"phone;name\n0501234567;Dana\n", ";"),
+    (b"phone\tname\n0501234567\tDana\n", "\t"),
+    (b"phone|name\n0501234567|Dana\n", "|"),
+    (b"phone|name|city\n1|2|3\n4|5|6\n", "|"),
+    (b'name;phone\n"Cohen, Dana";0501234567\n', ";"),
+    (b"name;amount\nDana;1,5\nEli;2,5\n", ";"),
+    (b"full name\tphone\nDana Cohen\t050-123 4567\n", "\t"),
+    (b"phone\n0501234567\n", ","),
+    (b"", ","),
+    ("שם;טלפון\nדנה;0501234567\n".encode(), ";"),
+]
+
+
+@pytest.mark.parametrize(("data", "expected"), SNIFF_TABLE)
+def test_sniff_delimiter(data: bytes, expected: str) -> None:
+    assert sniff_delimiter(data) == expected
+
+
+DELIMITER_SOURCES = [
+    # (file name, content, delimiter=, expected delimiter, expected headers, expected rows)
+    ("a.csv", b"phone,name\n0501,Dana\n", None, ",", ("phone", "name"), [(2, "0501", "Dana")]),
+    ("a.csv", b"phone;name\n0501;Dana\n", None, ";", ("phone", "name"), [(2, "0501", "Dana")]),
+    ("a.csv", b"phone\tname\n0501\tDana\n", None, "\t", ("phone", "name"), [(2, "0501", "Dana")]),
+    ("a.txt", b"phone|name\n0501|Dana\n", None, "|", ("phone", "name"), [(2, "0501", "Dana")]),
+    # The sniffer alone would pick ',' for these two; the suffix says tab.
+    (
+        "a.tsv",
+        b"phone\tname,city,zip\n0501\tDana,TLV,1\n",
+        None,
+        "\t",
+        ("phone", "name,city,zip"),
+        [(2, "0501", "Dana,TLV,1")],
+    ),
+    (
+        "a.TAB",
+        b"phone\tname,city,zip\n0501\tDana,TLV,1\n",
+        None,
+        "\t",
+        ("phone", "name,city,zip"),
+        [(2, "0501", "Dana,TLV,1")],
+    ),
+    (
+        "a.csv",
+        b"phone;name,x\n0501;Dana,y\n",
+        ";",
+        ";",
+        ("phone", "name,x"),
+        [(2, "0501", "Dana,y")],
+    ),
+    ("a.tsv", b"phone|name\n0501|Dana\n", "|", "|", ("phone", "name"), [(2, "0501", "Dana")]),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "delimiter", "sep", "headers", "expected"), DELIMITER_SOURCES
+)
+def test_read_source_delimiters(
+    tmp_path: Path,
+    name: str,
+    content: bytes,
+    delimiter: str | None,
+    sep: str,
+    headers: tuple[str, ...],
+    expected: list[tuple[object, ...]],
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+
+    table = read_source(path, delimiter=delimiter)
+
+    assert table.delimiter == sep
+    assert table.headers == headers
+    assert rows(table) == expected
+
+
+def test_tsv_suffix_beats_the_sniffer() -> None:
+    content = b"phone\tname,city,zip\n0501\tDana,TLV,1\n"
+    assert sniff_delimiter(content) == ","  # so the .tsv rows above prove the suffix wins
+
+
+def test_delimiter_override_is_honoured_even_when_it_is_wrong() -> None:
+    table = read_source(b"phone;name\n0501234567;Dana\n", delimiter=",")
+
+    assert table.delimiter == ","
+    assert table.headers == ("phone;name",)
+    assert rows(table) == [(2, "0501234567;Dana")]
