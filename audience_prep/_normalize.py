@@ -25,6 +25,7 @@ RAW = "__raw_phone"
 FROM = "__phone_from"
 REGION = "__region"
 REGION_RAW = "__region_raw"
+NOTE = "__note"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +45,9 @@ def normalize_phones(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame
     PHONE is null exactly when REASON is set. RAW is the cell text the decision was about.
     """
     frame = _with_regions(frame, options)
-    phones, reasons = [], []
+    phones, reasons, notes = [], [], []
     for index, column in enumerate(options.sources):
-        looked_up = _lookup(frame, column, options, f"__p{index}", f"__r{index}")
+        looked_up = _lookup(frame, column, options, index)
         frame = frame.join(
             looked_up, on=[column, REGION], how="left", nulls_equal=False, maintain_order="left"
         )
@@ -58,7 +59,9 @@ def normalize_phones(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame
         )
         phones.append(f"__p{index}")
         reasons.append(f"__r{index}")
-    return frame.with_columns(_decide(options.sources, phones, reasons)).drop(phones + reasons)
+        notes.append(f"__n{index}")
+    decided = frame.with_columns(_decide(options.sources, phones, reasons, notes))
+    return decided.drop(phones + reasons + notes)
 
 
 def _with_regions(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame:
@@ -77,9 +80,7 @@ def _with_regions(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame:
     )
 
 
-def _lookup(
-    frame: pl.DataFrame, column: str, options: PhoneOptions, phone: str, reason: str
-) -> pl.DataFrame:
+def _lookup(frame: pl.DataFrame, column: str, options: PhoneOptions, index: int) -> pl.DataFrame:
     """Run the oracle once per unique (cell, region) pair of ``column``."""
     pairs = frame.select(column, REGION).drop_nulls().unique()
     results = [
@@ -92,12 +93,15 @@ def _lookup(
         for raw, region in pairs.iter_rows()
     ]
     return pairs.with_columns(
-        pl.Series(phone, [r.phone for r in results], dtype=pl.String),
-        pl.Series(reason, [r.reason for r in results], dtype=pl.String),
+        pl.Series(f"__p{index}", [r.phone for r in results], dtype=pl.String),
+        pl.Series(f"__r{index}", [r.reason for r in results], dtype=pl.String),
+        pl.Series(f"__n{index}", [r.note for r in results], dtype=pl.String),
     )
 
 
-def _decide(sources: Sequence[str], phones: list[str], reasons: list[str]) -> list[pl.Expr]:
+def _decide(
+    sources: Sequence[str], phones: list[str], reasons: list[str], notes: list[str]
+) -> list[pl.Expr]:
     """Coalesce the phone columns in priority order and pick the row's reason and raw text."""
     valid = [pl.col(p).is_not_null() for p in phones]
     tried = [pl.col(r) != "missing_phone" for r in reasons]
@@ -121,6 +125,7 @@ def _decide(sources: Sequence[str], phones: list[str], reasons: list[str]) -> li
         reason_expr.alias(REASON),
         raw_expr.alias(RAW),
         from_expr.alias(FROM),
+        _first_of(valid, [pl.col(n) for n in notes]).alias(NOTE),
     ]
 
 

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from functools import cache
 from typing import Final, Literal, NamedTuple
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+from phonenumbers import (
+    NumberParseException,
+    PhoneMetadata,
+    PhoneNumber,
+    PhoneNumberFormat,
+    PhoneNumberType,
+)
 
 from audience_prep._errors import ConfigurationError, UnknownRegionError
-from audience_prep._text import strip_text
+from audience_prep._text import INVISIBLE, strip_text
 
 PhoneFormat = Literal["e164", "digits"]
 PHONE_FORMATS: Final = ("e164", "digits")
@@ -38,14 +45,28 @@ REASONS: Final[dict[str, str]] = {
 
 _FLOAT_ARTIFACT = re.compile(r"^([0-9]+)\.0+$")
 _SCIENTIFIC = re.compile(r"^[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$")
+_URI_SCHEME = re.compile(r"^(?:tel|callto|sms):", re.IGNORECASE)
+_SEPARATORS = re.compile(r"\s*(?:[/;|,\n]|\s(?:or|או)\s)\s*", re.IGNORECASE)
+_BARE_DIGITS = re.compile(r"^[0-9][0-9 .\-]*$")
 _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+#: Notes on a successful result, counted in the report.
+NOTES: Final[dict[str, str]] = {
+    "extension": "the cell had an extension, which phone1 does not carry",
+    "multiple_numbers": "the cell held several numbers; phone1 is the first valid one",
+    "country_code_without_plus": "the number was read as international: it lost its '+'",
+}
 
 
 class PhoneResult(NamedTuple):
-    """The outcome for one cell: a formatted phone, or ``None`` and a reason code."""
+    """The outcome for one cell: a formatted phone, or ``None`` and a reason code.
+
+    ``note`` marks a valid result that needed a documented extra step (see ``NOTES``).
+    """
 
     phone: str | None
     reason: str | None
+    note: str | None = None
 
 
 def preclean(raw: str | None) -> str | PhoneResult:
@@ -54,19 +75,24 @@ def preclean(raw: str | None) -> str | PhoneResult:
     Rules, in order:
 
     1. ``None`` is a missing phone.
-    2. Trim all Unicode whitespace and invisible marks (BOM, zero-width, bidi marks) at both ends.
-    3. Strip one leading apostrophe (spreadsheets' "keep as text" marker), and trim again.
-    4. A cell with no digit at all (``""``, ``"n/a"``, ``"-"``) is a missing phone.
-    5. Scientific notation (``9.72501E+11``) is rejected as ``scientific_notation``: the digits
+    2. Every Unicode decimal digit (full-width ``０５０``, Arabic-Indic ``٠٥٠``) becomes its
+       ASCII digit; invisible marks (BOM, zero-width characters, bidi marks) are removed
+       everywhere; every other Unicode space (no-break, thin, ...) becomes a plain space.
+    3. Trim whitespace at both ends.
+    4. Strip one leading apostrophe (spreadsheets' "keep as text" marker), and trim again.
+    5. Strip a leading ``tel:``, ``callto:`` or ``sms:`` URI scheme.
+    6. A cell with no digit at all (``""``, ``"n/a"``, ``"-"``) is a missing phone.
+    7. Scientific notation (``9.72501E+11``) is rejected as ``scientific_notation``: the digits
        were lost before the export was written, so no reading of it can be trusted.
-    6. Excel's float artifact, digits followed by ``.0`` (``972502345678.0``), loses the ``.0``.
+    8. Excel's float artifact, digits followed by ``.0`` (``972502345678.0``), loses the ``.0``.
     """
     if raw is None:
         return PhoneResult(None, "missing_phone")
-    text = strip_text(raw)
+    text = strip_text(_fold_characters(raw))
     if text.startswith("'"):
         text = strip_text(text[1:])
-    if not any(ch.isdigit() for ch in text):
+    text = _URI_SCHEME.sub("", text)
+    if not any("0" <= ch <= "9" for ch in text):
         return PhoneResult(None, "missing_phone")
     if _SCIENTIFIC.match(text):
         return PhoneResult(None, "scientific_notation")
@@ -74,6 +100,35 @@ def preclean(raw: str | None) -> str | PhoneResult:
     if artifact:
         text = artifact.group(1)
     return text
+
+
+def _fold_characters(raw: str) -> str:
+    """Rule 2 of :func:`preclean`: ASCII digits, no invisible marks, plain spaces."""
+    if raw.isascii():
+        return raw
+    out = []
+    for ch in raw:
+        if ch in INVISIBLE:
+            continue
+        if ch.isspace() and ch not in "\n\t ":
+            out.append(" ")
+        elif not ch.isascii() and unicodedata.decimal(ch, None) is not None:
+            out.append(str(unicodedata.decimal(ch)))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def split_numbers(text: str) -> list[str]:
+    """The numbers in a pre-cleaned cell: one, or several separated by ``/ ; | ,``, newline or
+    the word "or" (``או``).
+
+    A cell counts as several numbers only when at least two parts hold 6 or more digits each;
+    otherwise it is one number (``"050-2345678, ext 12"`` stays whole).
+    """
+    parts = [p for p in _SEPARATORS.split(text) if p]
+    numbers = [p for p in parts if sum("0" <= ch <= "9" for ch in p) >= 6]
+    return parts if len(numbers) >= 2 else [text]
 
 
 def normalize_phone(
@@ -86,27 +141,110 @@ def normalize_phone(
     """Normalise one phone cell to E.164 (or digits-only E.164), or say why not.
 
     ``region`` is the ISO 3166 alpha-2 region used for numbers written in national format.
-    Steps: :func:`preclean`; ``phonenumbers.parse(text, region)`` (a parse failure is
-    ``unparseable``); ``phonenumbers.is_valid_number`` (else ``invalid_number``); with
-    ``mobile_only``, the number type must be MOBILE or FIXED_LINE_OR_MOBILE (else
-    ``not_mobile``); then ``format_number(..., E164)``, with the ``+`` removed for
-    ``phone_format="digits"``. Extensions are not part of the result.
+    Steps:
+
+    1. :func:`preclean`.
+    2. :func:`split_numbers`: with several numbers, each is read by steps 3-6 in turn and the
+       first valid one wins (note ``multiple_numbers``); if none is, the first one's reason.
+    3. ``phonenumbers.parse(text, region)``; a parse failure is ``unparseable``.
+    4. :func:`choose_reading`: the guarded second reading of numbers that lost their ``+``.
+    5. ``phonenumbers.is_valid_number`` (else ``invalid_number``); with ``mobile_only``, the
+       number type must be MOBILE or FIXED_LINE_OR_MOBILE (else ``not_mobile``).
+    6. ``format_number(..., E164)``, with the ``+`` removed for ``phone_format="digits"``.
+       An extension is dropped (note ``extension``).
     """
     region = check_region(region)
     check_phone_format(phone_format)
     cleaned = preclean(raw)
     if isinstance(cleaned, PhoneResult):
         return cleaned
+    numbers = split_numbers(cleaned)
+    results = [_read_one(n, region, mobile_only, phone_format) for n in numbers]
+    chosen = next((r for r in results if r.phone is not None), results[0])
+    if len(numbers) > 1 and chosen.phone is not None:
+        return chosen._replace(note="multiple_numbers")
+    return chosen
+
+
+def _read_one(text: str, region: str, mobile_only: bool, phone_format: str) -> PhoneResult:
+    """Steps 3-6 of :func:`normalize_phone` for one number."""
     try:
-        number = phonenumbers.parse(cleaned, region)
+        plain: PhoneNumber | None = phonenumbers.parse(text, region)
     except NumberParseException:
+        plain = None
+    number, note = choose_reading(text, region, plain)
+    if number is None:
         return PhoneResult(None, "unparseable")
     if not phonenumbers.is_valid_number(number):
         return PhoneResult(None, "invalid_number")
     if mobile_only and phonenumbers.number_type(number) not in _MOBILE_TYPES:
         return PhoneResult(None, "not_mobile")
+    if note is None and number.extension:
+        note = "extension"
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-    return PhoneResult(e164 if phone_format == "e164" else e164[1:], None)
+    return PhoneResult(e164 if phone_format == "e164" else e164[1:], None, note)
+
+
+def choose_reading(
+    text: str, region: str, plain: PhoneNumber | None
+) -> tuple[PhoneNumber | None, str | None]:
+    """Decide between the plain reading and ``parse("+" + digits)`` for a number that may
+    have lost its ``+`` (Excel turns ``+447400123456`` into ``447400123456``).
+
+    The second reading is tried only when the text holds nothing but digits, spaces, dashes
+    and dots (no ``+``, parentheses, letters or other symbols), has at least 10 digits, and
+    does not start with the region's international prefix or its national (trunk) prefix.
+    Then:
+
+    - plain reading invalid (or unparseable) and the second valid: the second
+      (note ``country_code_without_plus``);
+    - both valid and different: the plain one, unless the digits start with the region's own
+      country code and the second is MOBILE while the plain one is neither MOBILE nor
+      FIXED_LINE_OR_MOBILE: then the second;
+    - otherwise the plain reading.
+    """
+    digits = _second_reading_digits(text, region)
+    if digits is None:
+        return plain, None
+    try:
+        second = phonenumbers.parse("+" + digits, None)
+    except NumberParseException:
+        return plain, None
+    if not phonenumbers.is_valid_number(second):
+        return plain, None
+    if plain is None or not phonenumbers.is_valid_number(plain):
+        return second, "country_code_without_plus"
+    if _same_number(plain, second):
+        return plain, None
+    own_code = str(phonenumbers.country_code_for_region(region))
+    if (
+        digits.startswith(own_code)
+        and phonenumbers.number_type(second) == PhoneNumberType.MOBILE
+        and phonenumbers.number_type(plain) not in _MOBILE_TYPES
+    ):
+        return second, "country_code_without_plus"
+    return plain, None
+
+
+def _second_reading_digits(text: str, region: str) -> str | None:
+    """The digits of ``text`` when it qualifies for the second reading, else None."""
+    if not _BARE_DIGITS.match(text):
+        return None
+    digits = "".join(ch for ch in text if "0" <= ch <= "9")
+    if len(digits) < 10:
+        return None
+    metadata = PhoneMetadata.metadata_for_region(region)
+    if metadata is None:
+        return None
+    if metadata.international_prefix and re.match(metadata.international_prefix, digits):
+        return None
+    if metadata.national_prefix and digits.startswith(metadata.national_prefix):
+        return None
+    return digits
+
+
+def _same_number(a: PhoneNumber, b: PhoneNumber) -> bool:
+    return a.country_code == b.country_code and a.national_number == b.national_number
 
 
 def check_phone_format(phone_format: str) -> None:

@@ -17,7 +17,7 @@ from pandera.errors import SchemaErrors
 from audience_prep._columns import ColumnMapping, map_columns
 from audience_prep._dedupe import Keep, check_keep, dedupe
 from audience_prep._errors import ConfigurationError, InternalValidationError, MappingError
-from audience_prep._normalize import FROM, PHONE, PhoneOptions, normalize_phones
+from audience_prep._normalize import FROM, NOTE, PHONE, PhoneOptions, normalize_phones
 from audience_prep._phones import PhoneFormat, check_phone_format, check_region
 from audience_prep._rejects import build_rejected
 from audience_prep._report import PrepReport
@@ -200,6 +200,7 @@ def _report(
 ) -> PrepReport:
     by_reason = dict(rejected.group_by("reason").len().sort("reason").iter_rows())
     from_counts = dict(kept.group_by(FROM).len().iter_rows())
+    notes = dict(kept.drop_nulls(NOTE).group_by(NOTE).len().sort(NOTE).iter_rows())
     return PrepReport(
         source=table.source,
         format=table.format,
@@ -210,6 +211,7 @@ def _report(
         duplicates=int(by_reason.get("duplicate", 0)),
         column_mapping=mapping.as_report(schema.phone_column),
         phone_sources={s: int(from_counts.get(s, 0)) for s in mapping.phone_sources},
+        notes={str(k): int(v) for k, v in notes.items()},
         region=options.region,
         region_column=options.region_column,
         phone_format=options.phone_format,

@@ -20,6 +20,7 @@ class PrepReport:
     duplicates: int
     column_mapping: dict[str, str]
     phone_sources: dict[str, int]
+    notes: dict[str, int]
     region: str | None
     region_column: str | None
     phone_format: str

@@ -79,7 +79,7 @@ def test_normalize_phone_table(
     reason: str | None,
 ) -> None:
     result = normalize_phone(raw, region, mobile_only=mobile_only, phone_format=fmt)  # type: ignore[arg-type]
-    assert result == PhoneResult(phone, reason)
+    assert (result.phone, result.reason) == (phone, reason)
 
 
 def test_region_is_case_insensitive() -> None:
