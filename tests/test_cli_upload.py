@@ -1,0 +1,273 @@
+"""``audience-prep upload``, ``emulator`` and ``demo`` against a real loopback emulator."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from audience_prep._client import CommBoxClient
+from audience_prep._errors import AudienceNotFoundError
+from audience_prep._pipeline import prepare
+from audience_prep.cli import _upload, cli
+from audience_prep.emulator import CommBoxEmulator
+
+pytestmark = pytest.mark.loopback
+
+TOKEN = "tok-CLI-SECRET-5ca1ab1e"
+EXPORT = "Name,Mobile\nDana,050-234-5678\nAvi,052-345-6789\nBad,12345\n"
+OLD_MEMBERS = [{"phone1": "+972500000001"}, {"phone1": "+972500000002"}]
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    path = tmp_path / "export.csv"
+    path.write_text(EXPORT, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def audience(emulator: CommBoxEmulator, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A seeded static audience; the environment holds the emulator's token."""
+    monkeypatch.setenv("COMMBOX_API_TOKEN", emulator.token)
+    monkeypatch.delenv("COMMBOX_API_URL", raising=False)
+    return emulator.state.add_audience("312345", rows=OLD_MEMBERS)
+
+
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Act as if a person sits at a terminal."""
+    monkeypatch.setattr(_upload, "stdin_is_terminal", lambda: True)
+
+
+def upload(emulator: CommBoxEmulator, export: Path, *extra: str, stdin: str = "") -> Result:
+    args = ["upload", str(export), "--region", "IL", "--audience-id", "312345"]
+    args += ["--base-url", emulator.url, *extra]
+    return CliRunner().invoke(cli, args, input=stdin)
+
+
+def expected_rows(export: Path) -> list[dict[str, str]]:
+    text = prepare(export, region="IL").to_csv().decode("utf-8")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def flat(text: str) -> str:
+    """Text with rich's line wrapping undone."""
+    return " ".join(text.split())
+
+
+def assert_one_error_line(result: Result, code: int, fragment: str) -> None:
+    assert result.exit_code == code, result.output
+    assert result.stderr.startswith("Error: ")
+    assert result.stderr.count("\n") == 1
+    assert fragment in result.stderr
+    assert "Traceback" not in result.output
+
+
+# --- uploading -------------------------------------------------------------------------------
+
+
+def test_upload_with_yes_replaces_the_audience(
+    emulator: CommBoxEmulator, audience: str, export: Path
+) -> None:
+    result = upload(emulator, export, "--yes")
+    assert result.exit_code == 0, result.output
+    assert emulator.state.rows(audience) == expected_rows(export)
+    assert "Replaced audience 312345 with 2 rows" in result.stdout
+
+
+def test_json_prints_exactly_one_object(
+    emulator: CommBoxEmulator, audience: str, export: Path
+) -> None:
+    result = upload(emulator, export, "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)  # the whole of stdout is one JSON document
+    assert set(document) == {"prepare", "upload"}
+    assert document["prepare"]["rows_read"] == 3
+    assert document["prepare"]["rows_rejected"] == 1
+    assert document["upload"]["rows_uploaded"] == 2
+    assert document["upload"]["status_code"] == 200
+    assert document["upload"]["sha256"] == emulator.state.audience(audience).last_sha256
+
+
+def test_dry_run_sends_nothing(emulator: CommBoxEmulator, audience: str, export: Path) -> None:
+    result = upload(emulator, export, "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["upload"]["dry_run"] is True
+    assert emulator.state.requests == []
+    assert emulator.state.rows(audience) == OLD_MEMBERS
+
+
+def test_without_yes_or_a_terminal_the_upload_is_refused(
+    emulator: CommBoxEmulator, audience: str, export: Path
+) -> None:
+    result = upload(emulator, export)
+    assert_one_error_line(result, 1, "Pass --yes to confirm")
+    assert emulator.state.requests == []
+
+
+@pytest.mark.usefixtures("terminal")
+def test_on_a_terminal_the_counts_are_shown_and_confirmed(
+    emulator: CommBoxEmulator, audience: str, export: Path
+) -> None:
+    result = upload(emulator, export, stdin="y\n")
+    assert result.exit_code == 0, result.output
+    assert "with 2 rows (3 read, 1 rejected)" in flat(result.stderr)
+    assert emulator.state.rows(audience) == expected_rows(export)
+
+
+@pytest.mark.usefixtures("terminal")
+def test_on_a_terminal_no_means_nothing_is_sent(
+    emulator: CommBoxEmulator, audience: str, export: Path
+) -> None:
+    result = upload(emulator, export, stdin="n\n")
+    assert result.exit_code == 1
+    assert "Error: Not confirmed; audience 312345 was not changed." in result.stderr
+    assert emulator.state.requests == []
+
+
+@pytest.mark.usefixtures("terminal")
+def test_on_a_terminal_the_token_is_asked_for_hidden(
+    emulator: CommBoxEmulator, audience: str, export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COMMBOX_API_TOKEN")
+    result = upload(emulator, export, "--yes", stdin=f"{emulator.token}\n")
+    assert result.exit_code == 0, result.output
+    assert emulator.token not in result.output
+
+
+# --- refusals and exit codes -----------------------------------------------------------------
+
+
+def test_a_missing_token_is_a_usage_error(
+    emulator: CommBoxEmulator, export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COMMBOX_API_TOKEN", raising=False)
+    assert_one_error_line(upload(emulator, export, "--yes"), 2, "set COMMBOX_API_TOKEN")
+
+
+def test_too_many_rejects_is_a_guard_refusal(
+    emulator: CommBoxEmulator, audience: str, export: Path
+) -> None:
+    result = upload(emulator, export, "--yes", "--json", "--max-rejected-share", "0.2")
+    assert_one_error_line(result, 1, "--max-rejected-share")
+    assert result.stdout == ""
+    assert emulator.state.requests == []
+
+
+def test_zero_rows_need_allow_empty(
+    emulator: CommBoxEmulator, audience: str, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("Name,Mobile\n", encoding="utf-8")
+    assert_one_error_line(upload(emulator, empty, "--yes"), 1, "--allow-empty")
+    assert emulator.state.rows(audience) == OLD_MEMBERS
+    assert upload(emulator, empty, "--yes", "--allow-empty").exit_code == 0
+    assert emulator.state.rows(audience) == []
+
+
+@pytest.mark.parametrize(
+    ("setup", "fragment"),
+    [
+        ("unknown", "404 Not Found"),
+        ("dynamic", "400 Bad Request"),
+        ("bad_token", "401 Unauthorized"),
+        ("throttled", "429 Too Many Requests – Rate limit exceeded for audience 312345 after 5"),
+    ],
+    ids=["unknown", "dynamic", "bad_token", "throttled"],
+)
+def test_commbox_refusals_exit_3(
+    emulator: CommBoxEmulator,
+    export: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    setup: str,
+    fragment: str,
+) -> None:
+    monkeypatch.setenv("COMMBOX_API_TOKEN", TOKEN if setup == "bad_token" else emulator.token)
+    if setup != "unknown":
+        emulator.state.add_audience("312345", dynamic=setup == "dynamic")
+    emulator.set_faults(rate_limited=99 if setup == "throttled" else 0, retry_after="0")
+    result = upload(emulator, export, "--yes")
+    assert_one_error_line(result, 3, fragment)
+    assert TOKEN not in result.output
+
+
+def test_plain_http_to_a_remote_host_is_refused(
+    audience: str, export: Path, emulator: CommBoxEmulator
+) -> None:
+    args = ["upload", str(export), "--region", "IL", "--audience-id", "1", "--yes"]
+    result = CliRunner().invoke(cli, [*args, "--base-url", "http://api.commbox.io/"])
+    assert_one_error_line(result, 2, "must be https://")
+
+
+def test_debug_lets_the_exception_through(
+    emulator: CommBoxEmulator, export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COMMBOX_API_TOKEN", emulator.token)
+    result = upload(emulator, export, "--yes", "--debug")
+    assert isinstance(result.exception, AudienceNotFoundError)
+
+
+def test_the_token_never_reaches_the_output_or_logs(
+    emulator: CommBoxEmulator,
+    export: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    emulator.state.add_audience("312345")
+    monkeypatch.setenv("COMMBOX_API_TOKEN", TOKEN)
+    outputs = [upload(emulator, export, "--yes", "--verbose", *flags).output for flags in [
+        (), ("--json",), ("--dry-run",), ("--dry-run", "--json"),
+    ]]  # fmt: skip
+    assert "401 Unauthorized" in outputs[0]
+    assert all(TOKEN not in output for output in outputs)
+    assert "Replace audience 312345" in caplog.text
+    assert TOKEN not in caplog.text
+
+
+# --- the emulator and demo commands ----------------------------------------------------------
+
+
+def test_the_emulator_command_serves_until_interrupted() -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    command = [sys.executable, "-m", "audience_prep", "emulator", "--port", "0", "--token", TOKEN]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
+        assert process.stdout is not None
+        banner = [process.stdout.readline() for _ in range(3)]
+        url = banner[1].strip().removeprefix("COMMBOX_API_URL=")
+        assert banner[2].strip() == f"COMMBOX_API_TOKEN={TOKEN}"
+        with CommBoxClient(token=TOKEN, base_url=url) as client:
+            report = client.create_audience("from the CLI", b"phone1\n+972501234567\n")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    assert report.status_code == 200
+
+
+def test_the_emulator_command_reports_a_busy_port(emulator: CommBoxEmulator) -> None:
+    result = CliRunner().invoke(cli, ["emulator", "--port", str(emulator.port)])
+    assert_one_error_line(result, 2, f"Cannot listen on 127.0.0.1:{emulator.port}")
+
+
+def test_the_demo_proves_the_replacement() -> None:
+    result = CliRunner().invoke(cli, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert "Rejected rows by reason" in result.stdout
+    assert "holds exactly the" in flat(result.stdout)
+    assert "previous members are gone" in flat(result.stdout)
+
+
+@pytest.mark.parametrize("command", ["upload", "emulator", "demo"])
+def test_every_command_is_documented(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert cli.get_command(None, command).help  # type: ignore[arg-type, union-attr]
