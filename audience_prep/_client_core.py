@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
-from audience_prep._errors import ConfigurationError
+from audience_prep._errors import ConfigurationError, UnexpectedResponseError
 from audience_prep._payload import AudienceData, AudiencePayload, check_guards, load_payload
 from audience_prep._responses import (
     CommBoxAnswer,
@@ -121,6 +121,10 @@ def _resolve_base_url(base_url: str | None) -> str:
         url = httpx.URL(value)
     except httpx.InvalidURL as exc:
         raise ConfigurationError(f"Invalid CommBox base URL {value!r}: {exc}") from exc
+    if url.userinfo:
+        raise ConfigurationError(
+            f"The CommBox base URL must not hold credentials; set {TOKEN_ENV} instead."
+        )
     if url.scheme == "https" and url.host:
         pass
     elif url.scheme == "http" and _is_loopback(url.host):
@@ -236,13 +240,25 @@ class ClientCore:
             exc, target=plan.target, base_url=self.base_url, attempts=attempt, redact=self._redact
         )
 
+    def _new_id(self, plan: Plan, answer: CommBoxAnswer, attempts: int) -> str:
+        returned = answer.data.get("id")
+        if returned is None or str(returned) == "":
+            raise UnexpectedResponseError(
+                f"CommBox answered {answer.status_code} for {plan.target} without the new "
+                "audience's id (data.id); check the audience list in CommBox before retrying.",
+                status_code=answer.status_code,
+                description=answer.description,
+                response_time=answer.response_time,
+                attempts=attempts,
+            )
+        return str(returned)
+
     def _report(
         self, plan: Plan, answer: CommBoxAnswer | None, attempts: int, started: float
     ) -> UploadReport:
         audience_id = plan.audience_id
         if answer is not None and plan.operation == "create":
-            returned = answer.data.get("id")
-            audience_id = None if returned is None else str(returned)
+            audience_id = self._new_id(plan, answer, attempts)
         report = UploadReport(
             audience_id=audience_id,
             rows_uploaded=plan.payload.rows,

@@ -34,9 +34,20 @@ class Faults:
     server_errors: int = 0
     delay_s: float = 0.0
 
+    def __post_init__(self) -> None:
+        counters = (self.drop_connections, self.rate_limited, self.server_errors)
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counters):
+            raise ValueError("fault counters must be non-negative integers")
+        if not isinstance(self.delay_s, int | float) or self.delay_s < 0:
+            raise ValueError("delay_s must be a non-negative number of seconds")
+        if self.retry_after is not None and not isinstance(self.retry_after, str):
+            raise ValueError("retry_after must be a string: seconds or an HTTP date")
+
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Faults:
-        """Build faults from JSON-like values; unknown keys raise ``ValueError``."""
+        """Build faults from JSON-like values; unknown keys or bad values raise ``ValueError``."""
+        if not isinstance(values, Mapping):
+            raise ValueError("faults must be an object")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:

@@ -434,6 +434,12 @@ def test_https_and_loopback_urls_are_accepted(url: str) -> None:
         assert client.base_url.endswith("/")
 
 
+def test_credentials_in_the_base_url_are_refused() -> None:
+    with pytest.raises(ConfigurationError, match="must not hold credentials") as caught:
+        CommBoxClient(token=TOKEN, base_url="https://user:hunter2@api.commbox.io/")
+    assert "hunter2" not in str(caught.value)
+
+
 def test_the_token_and_url_fall_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COMMBOX_API_TOKEN", TOKEN)
     monkeypatch.setenv("COMMBOX_API_URL", "http://127.0.0.1:9/")
@@ -523,6 +529,16 @@ def test_an_unexpected_answer_is_an_unexpected_response_error(response: httpx.Re
     ):
         client.replace_audience("1", CSV)
     assert caught.value.status_code == response.status_code
+
+
+def test_a_create_answer_without_an_id_is_unexpected() -> None:
+    answer = httpx.Response(200, json={"status": 200, "data": {}})
+    transport = httpx.MockTransport(lambda request: answer)
+    with (
+        CommBoxClient(token=TOKEN, transport=transport) as client,
+        pytest.raises(UnexpectedResponseError, match=r"data\.id"),
+    ):
+        client.create_audience("new", CSV)
 
 
 def test_the_audience_id_is_one_encoded_path_segment() -> None:

@@ -176,8 +176,10 @@ def test_a_dropped_connection_in_process_is_a_transport_error(state: EmulatorSta
 def test_unknown_fault_settings_are_refused(state: EmulatorState) -> None:
     with pytest.raises(ValueError, match="unknown fault settings"):
         state.set_faults(rate_limit=1)
-    response = call(state, "PUT", "/_emulator/faults", json={"bogus": 1})
-    assert response.status_code == 422
+    for bad in ({"bogus": 1}, {"rate_limited": "2"}, {"delay_s": -1}, [1]):
+        assert call(state, "PUT", "/_emulator/faults", json=bad).status_code == 422
+    with pytest.raises(ValueError, match="non-negative"):
+        Faults(server_errors=-1)
 
 
 # --- emulator-only endpoints -----------------------------------------------------------------
