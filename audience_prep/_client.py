@@ -105,6 +105,8 @@ class CommBoxClient(ClientCore):
         """Create a static audience called ``name``; the report's ``audience_id`` is the new id.
 
         Creating an empty audience destroys nothing, so only the rejected-share guard applies.
+        A POST is not idempotent: it is retried only after a 429 or when no connection was made,
+        never after a timeout, a 5xx or a dropped connection (that could create it twice).
         """
         plan = self._plan_create(name, data, max_rejected_share=max_rejected_share)
         return self._run(plan, dry_run=dry_run)
@@ -116,7 +118,10 @@ class CommBoxClient(ClientCore):
             return self._report(plan, None, 0, started)
         backoff = Backoff()
         policy = retry_policy(
-            max_attempts=self.max_attempts, max_retry_time=self.max_retry_time, backoff=backoff
+            max_attempts=self.max_attempts,
+            max_retry_time=self.max_retry_time,
+            backoff=backoff,
+            idempotent=plan.method == "PUT",
         )
         answer: CommBoxAnswer | None = None
         attempts = 0
@@ -212,7 +217,10 @@ class AsyncCommBoxClient(ClientCore):
             return self._report(plan, None, 0, started)
         backoff = Backoff()
         policy = retry_policy(
-            max_attempts=self.max_attempts, max_retry_time=self.max_retry_time, backoff=backoff
+            max_attempts=self.max_attempts,
+            max_retry_time=self.max_retry_time,
+            backoff=backoff,
+            idempotent=plan.method == "PUT",
         )
         answer: CommBoxAnswer | None = None
         attempts = 0

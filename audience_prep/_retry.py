@@ -2,9 +2,10 @@
 
 A request is retried only when its error's class says ``retryable`` (429, 5xx, connect errors,
 timeouts, dropped connections). A PUT replaces the whole audience, so sending the same bytes again
-is safe. The wait is what the server asked for in ``Retry-After`` when it said, otherwise
-exponential backoff with jitter. Attempts and the total time are bounded: a wait that would end
-past ``max_retry_time`` is not taken, and the last error is raised instead.
+is safe; a POST that creates an audience is retried only when CommBox cannot have acted on it.
+The wait is what the server asked for in ``Retry-After`` when it said, otherwise exponential
+backoff with jitter. Attempts and the total time are bounded: a wait that would end past
+``max_retry_time`` is not taken, and the last error is raised instead.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import httpx
 import tenacity
 
-from audience_prep._errors import CommBoxError
+from audience_prep._errors import CommBoxConnectionError, CommBoxError, RateLimitedError
 
-__all__ = ["Backoff", "is_retryable", "retry_policy"]
+__all__ = ["Backoff", "is_retryable", "is_unprocessed", "retry_policy"]
 
 logger = logging.getLogger("audience_prep.client")
 
@@ -42,6 +44,18 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, CommBoxError) and exc.retryable
 
 
+def is_unprocessed(exc: BaseException) -> bool:
+    """Whether CommBox certainly did not act on the request: a 429, or no connection at all.
+
+    The test for requests that are not idempotent (creating an audience), where a retry after
+    a timeout, a 5xx or a dropped connection could create the audience twice.
+    """
+    if isinstance(exc, RateLimitedError):
+        return True
+    never_connected = isinstance(exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout)
+    return isinstance(exc, CommBoxConnectionError) and never_connected
+
+
 def _log_retry(retry_state: tenacity.RetryCallState) -> None:
     exc = retry_state.outcome.exception() if retry_state.outcome else None
     logger.warning(
@@ -52,13 +66,18 @@ def _log_retry(retry_state: tenacity.RetryCallState) -> None:
     )
 
 
-def retry_policy(*, max_attempts: int, max_retry_time: float, backoff: Backoff) -> dict[str, Any]:
-    """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` (add ``sleep=``)."""
+def retry_policy(
+    *, max_attempts: int, max_retry_time: float, backoff: Backoff, idempotent: bool
+) -> dict[str, Any]:
+    """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` (add ``sleep=``).
+
+    ``idempotent=False`` retries only what CommBox cannot have processed (``is_unprocessed``).
+    """
     return {
         "stop": tenacity.stop_after_attempt(max_attempts)
         | tenacity.stop_before_delay(max_retry_time),
         "wait": backoff,
-        "retry": tenacity.retry_if_exception(is_retryable),
+        "retry": tenacity.retry_if_exception(is_retryable if idempotent else is_unprocessed),
         "before_sleep": _log_retry,
         "reraise": True,
     }

@@ -173,6 +173,22 @@ def test_create_audience_returns_the_new_id(emulator: CommBoxEmulator) -> None:
     assert emulator.state.requests[0].path == "/audiences"
 
 
+def test_create_is_retried_only_when_commbox_cannot_have_acted(
+    emulator: CommBoxEmulator,
+) -> None:
+    emulator.set_faults(rate_limited=1, retry_after="2")
+    sleeps = Sleeps()
+    with client_for(emulator, sleeps) as client:
+        assert client.create_audience("throttled once", CSV).attempts == 2
+        emulator.set_faults(server_errors=1)
+        with pytest.raises(CommBoxServerError) as server:
+            client.create_audience("maybe created", CSV)
+        emulator.set_faults(drop_connections=1)
+        with pytest.raises(CommBoxConnectionError) as dropped:
+            client.create_audience("maybe created", CSV)
+    assert (server.value.attempts, dropped.value.attempts, sleeps) == (1, 1, [2.0])
+
+
 # --- every status of the contract -----------------------------------------------------------
 
 
