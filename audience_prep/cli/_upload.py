@@ -126,6 +126,11 @@ def upload_command(
             if confirm:  # the guards run before anyone is asked anything
                 _confirm(prepared, upload(dry_run=True), client.base_url)
             report = upload(dry_run=dry_run)
+    _print_result(prepared, report, as_json=as_json)
+
+
+def _print_result(prepared: Prepared, report: UploadReport, *, as_json: bool) -> None:
+    """Exactly one JSON object on stdout, or the human summary."""
     if as_json:
         payload = {"prepare": prepared.report.to_dict(), "upload": report.to_dict()}
         click.echo(json.dumps(payload, ensure_ascii=False))
