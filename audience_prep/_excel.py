@@ -24,7 +24,8 @@ def read_excel_bytes(data: bytes, name: str, sheet: str | int | None) -> tuple[s
     names = list(reader.sheet_names)
     chosen = _choose_sheet(names, name, sheet)
     try:
-        loaded = reader.load_sheet(chosen, header_row=None, dtypes="string")
+        # skip_rows=0 keeps the leading empty rows, so row i of the frame is sheet row i + 1.
+        loaded = reader.load_sheet(chosen, header_row=None, skip_rows=0, dtypes="string")
         frame = loaded.to_polars()
     except Exception as exc:
         raise SourceReadError(
@@ -49,7 +50,7 @@ def _choose_sheet(names: list[str], name: str, sheet: str | int | None) -> str:
         )
     if sheet in names:
         return sheet
-    if sheet.isdigit() and int(sheet) < len(names):
+    if sheet.isascii() and sheet.isdigit() and int(sheet) < len(names):
         return names[int(sheet)]  # "--sheet 1" from a shell: an index when no sheet has that name
     raise SourceReadError(
         name, f"no sheet named {sheet!r}. Sheets: {listed}.", hint="Pass sheet= one of them."

@@ -41,6 +41,8 @@ REASONS: Final[dict[str, str]] = {
     "unknown_region": "The row's region cell names no country phonenumbers knows. Use an ISO "
     "3166 alpha-2 code (IL, US, GB) or an English country name.",
     "duplicate": "The same phone1 already appears in another kept row (see duplicate_of).",
+    "malformed_row": "The row has more or fewer fields than the header (a stray delimiter or "
+    "quote). Fix the line in the file, or check delimiter=.",
 }
 
 _FLOAT_ARTIFACT = re.compile(r"^([0-9]+)\.0+$")

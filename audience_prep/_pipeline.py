@@ -22,7 +22,7 @@ from audience_prep._phones import PhoneFormat, check_phone_format, check_region
 from audience_prep._rejects import build_rejected
 from audience_prep._report import PrepReport
 from audience_prep._schema import AudienceSchema, load_schema
-from audience_prep._sources import ROW, RawTable, Source, read_source
+from audience_prep._sources import MALFORMED, ROW, RawTable, ReadOptions, Source, read_source
 from audience_prep._text import header_key
 from audience_prep._version import __version__
 
@@ -93,17 +93,28 @@ def prepare(
     extra_columns: ExtraColumns = "keep",
     encoding: str | None = None,
     delimiter: str | None = None,
+    header_row: int | None = None,
 ) -> Prepared:
     """Turn ``source`` into a validated CommBox audience; every input row is kept or rejected.
 
     ``region`` is the default ISO 3166 alpha-2 region for national-format numbers (required
     unless ``region_column`` names a column of per-row regions: codes or English country names).
     ``columns`` maps source headers to canonical names and wins over automatic matching.
+    ``header_row`` (1-based) says where the header is when titles sit above it; by default it
+    is the first of the first 20 rows that matches the schema's aliases.
     See the README for every option and reason code.
     """
     region = _check_options(region, region_column, keep, phone_format, extra_columns)
     audience_schema = load_schema(schema)
-    table = read_source(source, sheet=sheet, encoding=encoding, delimiter=delimiter)
+    read_options = ReadOptions(
+        sheet=sheet,
+        encoding=encoding,
+        delimiter=delimiter,
+        header_row=header_row,
+        is_header=audience_schema.is_header,
+        region=region,
+    )
+    table = read_source(source, read_options)
     mapping = map_columns(table.headers, audience_schema, overrides=columns, source=table.source)
     phone_options = PhoneOptions(
         sources=mapping.phone_sources,
@@ -112,12 +123,13 @@ def prepare(
         mobile_only=mobile_only,
         phone_format=phone_format,
     )
-    worked = normalize_phones(table.frame, phone_options)
+    malformed = table.frame.filter(pl.col(MALFORMED))
+    worked = normalize_phones(table.frame.filter(~pl.col(MALFORMED)), phone_options)
     valid = worked.filter(pl.col(PHONE).is_not_null())
     kept, duplicates = dedupe(valid, key=PHONE, row=ROW, keep=keep, completeness=[*table.headers])
     frame = _output_frame(kept, mapping, audience_schema, extra_columns)
     _validate(frame, audience_schema, phone_format)
-    rejected = build_rejected(worked.filter(pl.col(PHONE).is_null()), duplicates, table)
+    rejected = build_rejected(worked.filter(pl.col(PHONE).is_null()), duplicates, malformed, table)
     csv = write_csv(frame)
     report = _report(
         table, mapping, audience_schema, frame, kept, rejected, csv, phone_options, keep
@@ -225,5 +237,7 @@ def _report(
         delimiter=table.delimiter,
         sheet=table.sheet,
         empty_rows_skipped=table.empty_rows_skipped,
+        header_row=table.header_row,
+        files=list(table.files),
         extra_columns=list(mapping.extras),
     )

@@ -6,14 +6,14 @@ import polars as pl
 
 from audience_prep._dedupe import DUPLICATE_OF
 from audience_prep._normalize import PHONE, RAW, REASON, REGION, REGION_RAW
-from audience_prep._sources import ROW, RawTable
+from audience_prep._sources import FILE, ROW, RawTable
 
 #: Leading columns of ``Prepared.rejected``, before the row's original cells.
 META_COLUMNS = ("source_file", "source_row", "raw_phone", "reason", "message", DUPLICATE_OF)
 
 
 def build_rejected(
-    invalid: pl.DataFrame, duplicates: pl.DataFrame, table: RawTable
+    invalid: pl.DataFrame, duplicates: pl.DataFrame, malformed: pl.DataFrame, table: RawTable
 ) -> pl.DataFrame:
     """One row per rejected input row, in source order, with meta columns then original cells.
 
@@ -23,7 +23,20 @@ def build_rejected(
         pl.col(h).alias(f"{h} (source)" if h in META_COLUMNS else h) for h in table.headers
     ]
     parts = [
+        malformed.select(
+            pl.col(FILE).alias("source_file"),
+            pl.col(ROW).alias("source_row"),
+            pl.lit(None, pl.String).alias("raw_phone"),
+            pl.lit("malformed_row").alias("reason"),
+            pl.lit(
+                f"the row does not have the header's {len(table.headers)} fields "
+                "(a stray delimiter or quote)"
+            ).alias("message"),
+            pl.lit(None, pl.Int64).alias(DUPLICATE_OF),
+            *originals,
+        ),
         invalid.select(
+            pl.col(FILE).alias("source_file"),
             pl.col(ROW).alias("source_row"),
             pl.col(RAW).alias("raw_phone"),
             pl.col(REASON).alias("reason"),
@@ -32,6 +45,7 @@ def build_rejected(
             *originals,
         ),
         duplicates.select(
+            pl.col(FILE).alias("source_file"),
             pl.col(ROW).alias("source_row"),
             pl.col(RAW).alias("raw_phone"),
             pl.lit("duplicate").alias("reason"),
@@ -42,8 +56,9 @@ def build_rejected(
             *originals,
         ),
     ]
-    rejected = pl.concat(parts, how="vertical").sort("source_row")
-    return rejected.select(pl.lit(table.source, pl.String).alias("source_file"), pl.all())
+    order = {name: position for position, name in enumerate(table.files)}
+    file_order = pl.col("source_file").replace_strict(order, default=0, return_dtype=pl.Int64)
+    return pl.concat(parts, how="vertical").sort(file_order, "source_row")
 
 
 def _message(columns: list[str]) -> pl.Expr:

@@ -34,6 +34,8 @@ class PrepReport:
     delimiter: str | None = None
     sheet: str | None = None
     empty_rows_skipped: int = 0
+    header_row: int = 1
+    files: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
 
     @property

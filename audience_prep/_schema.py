@@ -15,6 +15,7 @@ truth for what a valid audience is.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -23,7 +24,7 @@ from typing import Any
 
 import pandera.polars as pa
 
-from audience_prep._errors import SchemaFileError
+from audience_prep._errors import ConfigurationError, SchemaFileError
 from audience_prep._text import header_key
 
 DEFAULT_SCHEMA = "commbox_audience"
@@ -32,6 +33,7 @@ DEFAULT_SCHEMA = "commbox_audience"
 PHONE_PATTERNS = {"e164": r"^\+[1-9][0-9]{5,14}$", "digits": r"^[1-9][0-9]{5,14}$"}
 
 _COLUMN_KEYS = {"name", "type", "required", "aliases"}
+_TIER_KEYS = {"tier", "aliases"}
 _TOP_KEYS = {"name", "description", "dedupe_key", "columns", "phone_sources"}
 
 
@@ -73,8 +75,17 @@ class AudienceSchema:
         """Canonical column names in declaration order."""
         return tuple(c.name for c in self.columns)
 
+    def is_header(self, cells: Sequence[str]) -> bool:
+        """Whether a row of cells looks like this schema's header (a cell matches an alias)."""
+        keys = _alias_keys(self)
+        return any(header_key(c) in keys for c in cells if c)
+
     def model(self, phone_format: str) -> type[pa.DataFrameModel]:
         """The pandera DataFrameModel of a prepared audience under this schema."""
+        if phone_format not in PHONE_PATTERNS:
+            raise ConfigurationError(
+                f"phone_format must be one of {', '.join(PHONE_PATTERNS)}, not {phone_format!r}."
+            )
         return _build_model(self, phone_format)
 
 
@@ -108,8 +119,17 @@ def load_schema(schema: str | Path | AudienceSchema | None = None) -> AudienceSc
     return _load_path(Path(schema))
 
 
-@cache
 def _load_path(path: Path) -> AudienceSchema:
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise SchemaFileError(str(path), "file not found.") from exc
+    # Keyed by modification time and size, so an edited file is read again.
+    return _load_cached(path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _load_cached(path: Path, _mtime_ns: int, _size: int) -> AudienceSchema:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -127,15 +147,16 @@ def _parse(raw: dict[str, Any], origin: str) -> AudienceSchema:
         raise SchemaFileError(origin, f"unknown top-level keys {sorted(unknown)}.")
     columns = tuple(_parse_column(c, origin) for c in _table_list(raw, "columns", origin))
     tiers = tuple(
-        PhoneTier(str(t.get("tier", f"tier{i}")), _aliases(t, origin))
+        _parse_tier(i, t, origin)
         for i, t in enumerate(_table_list(raw, "phone_sources", origin, required=False))
     )
+    phones = [c.name for c in columns if c.type == "phone"]
     schema = AudienceSchema(
         name=str(raw.get("name", Path(origin).stem)),
         origin=origin,
         columns=columns,
         phone_tiers=tiers,
-        dedupe_key=str(raw.get("dedupe_key", "")),
+        dedupe_key=str(raw.get("dedupe_key", phones[0] if phones else "")),
     )
     _check_consistency(schema)
     return schema
@@ -157,6 +178,13 @@ def _aliases(table: dict[str, Any], origin: str) -> tuple[str, ...]:
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise SchemaFileError(origin, f"'aliases' must be a list of strings in {table}.")
     return tuple(aliases)
+
+
+def _parse_tier(index: int, table: dict[str, Any], origin: str) -> PhoneTier:
+    unknown = set(table) - _TIER_KEYS
+    if unknown:
+        raise SchemaFileError(origin, f"unknown keys {sorted(unknown)} in phone_sources {table}.")
+    return PhoneTier(str(table.get("tier", f"tier{index}")), _aliases(table, origin))
 
 
 def _parse_column(table: dict[str, Any], origin: str) -> CanonicalColumn:
@@ -198,6 +226,13 @@ def _check_consistency(schema: AudienceSchema) -> None:
                     schema.origin, f"alias {alias!r} is declared by both {seen[key]} and {owner}."
                 )
             seen[key] = owner
+
+
+@cache
+def _alias_keys(schema: AudienceSchema) -> frozenset[str]:
+    aliases = [a for c in schema.columns for a in c.aliases]
+    aliases += [a for t in schema.phone_tiers for a in t.aliases]
+    return frozenset(header_key(a) for a in aliases)
 
 
 @cache

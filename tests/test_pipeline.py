@@ -54,6 +54,7 @@ def test_every_reason_code_from_one_file() -> None:
             ["9.72501E+11", "IL", "sci"],  # row 7
             ["050 234 5678", "IL", "dup"],  # row 8
             ["050-234-5679", "Atlantis", "region"],  # row 9
+            ["050-234-5670", "IL", "ragged", "extra field"],  # row 10
         ]
     )
     prepared = ap.prepare(data, region="IL", region_column="Country", mobile_only=True)
@@ -66,6 +67,7 @@ def test_every_reason_code_from_one_file() -> None:
         7: "scientific_notation",
         8: "duplicate",
         9: "unknown_region",
+        10: "malformed_row",
     }
     assert set(reasons.values()) == set(ap.REASONS)
     assert prepared.frame["phone1"].to_list() == ["+972502345678"]
@@ -291,9 +293,12 @@ def test_to_csv_is_rfc4180_and_deterministic() -> None:
     first = ap.prepare(data, region="IL")
     second = ap.prepare(data, region="IL")
     assert first.to_csv() == second.to_csv()
-    assert first.to_csv() == (
-        'phone1,full_name,Notes\n+972502345678,"Levi, ""Avi""","line1\nline2"\n+972544123456,יעל,\n'
-    ).encode()
+    assert (
+        first.to_csv()
+        == (
+            'phone1,full_name,Notes\n+972502345678,"Levi, ""Avi""","line1\nline2"\n+972544123456,יעל,\n'
+        ).encode()
+    )
     assert first.report.sha256 == hashlib.sha256(first.to_csv()).hexdigest()
     assert first.to_csv(line_terminator="\r\n").count(b"\r\n") == 3
 

@@ -272,24 +272,12 @@ def test_malformed_toml_keeps_the_cause(tmp_path: Path) -> None:
     assert isinstance(info.value.__cause__, tomllib.TOMLDecodeError)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SchemaFileError,
-    reason="BUG: the module docstring says dedupe_key is 'phone1 by default', but an omitted "
-    "dedupe_key is read as '' and the schema is rejected",
-)
 def test_dedupe_key_defaults_to_phone1(tmp_path: Path) -> None:
     schema = load_schema(write(tmp_path, TINY.replace('dedupe_key = "phone1"\n', "")))
 
     assert schema.dedupe_key == "phone1"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG: unknown keys in [[phone_sources]] are not rejected (columns' are), so a "
-    "typo such as 'alias =' silently gives a tier with no aliases",
-)
 def test_unknown_key_in_phone_sources(tmp_path: Path) -> None:
     text = f'dedupe_key = "phone1"\n{PHONE_COLUMN}[[phone_sources]]\ntier = "m"\nalias = ["cell"]\n'
 
@@ -297,12 +285,6 @@ def test_unknown_key_in_phone_sources(tmp_path: Path) -> None:
         load_schema(write(tmp_path, text))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: _load_path is functools.cache'd by path, so an edited schema file keeps "
-    "returning its first contents for the life of the process",
-)
 def test_edited_schema_file_is_reloaded(tmp_path: Path) -> None:
     path = write(tmp_path, TINY)
     assert load_schema(path).name == "tiny"
@@ -553,12 +535,6 @@ def test_model_of_a_custom_schema_accepts_nulls_in_optional_columns(tmp_path: Pa
     assert model.validate(frame, lazy=True).equals(frame)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason="BUG: AudienceSchema.model() indexes PHONE_PATTERNS directly, so an unknown "
-    "phone_format raises a bare KeyError instead of ConfigurationError",
-)
 def test_model_with_unknown_phone_format() -> None:
     with pytest.raises(ConfigurationError):
         load_schema().model("E164")

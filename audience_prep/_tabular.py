@@ -1,0 +1,193 @@
+"""Turn rows of text (from a CSV, a sheet or a frame) into a RawTable with its header found."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from audience_prep._csvtext import (
+    HEADER_SEARCH_ROWS,
+    decode_csv_bytes,
+    leading_records,
+    locate_header,
+    malformed_rows,
+    read_records,
+    sniff_delimiter,
+)
+from audience_prep._errors import ConfigurationError, SourceReadError
+from audience_prep._text import first_line, strip_text
+
+if TYPE_CHECKING:
+    from audience_prep._sources import RawTable
+
+#: Hidden working columns of a RawTable frame.
+ROW = "__source_row"
+FILE = "__source_file"
+MALFORMED = "__malformed"
+_NOT_TABULAR_SHARE = 0.5
+
+
+def table_from_rows(
+    rows: pl.DataFrame,
+    name: str,
+    fmt: str,
+    header_row: int | None,
+    is_header: Callable[[Sequence[str]], bool] | None,
+    *,
+    malformed: pl.Series | None = None,
+    row_offset: int = 0,
+) -> RawTable:
+    """Find the header among ``rows`` (all text), then number and clean the data rows.
+
+    ``row_offset`` is the number of rows above ``rows`` in the file (already skipped).
+    """
+    from audience_prep._sources import RawTable
+
+    if rows.height == 0 or rows.width == 0:
+        raise SourceReadError(name, "the file has no header row.", hint="Export it with headers.")
+    index = locate_header(rows.head(HEADER_SEARCH_ROWS).rows(), header_row, is_header)
+    if not 0 <= index < rows.height:
+        raise SourceReadError(
+            name, f"header_row={header_row} is past the end of the file ({rows.height} rows)."
+        )
+    cells = [strip_text(c) if c is not None else "" for c in rows.row(index)]
+    data = rows.slice(index + 1)
+    keep = [i for i, c in enumerate(cells) if c or _has_data(data, rows.columns[i])]
+    headers = _unique_headers([cells[i] for i in keep])
+    frame = data.select(
+        *(pl.col(rows.columns[i]).alias(h) for i, h in zip(keep, headers, strict=True)),
+        pl.int_range(pl.len(), dtype=pl.Int64).add(row_offset + index + 2).alias(ROW),
+        pl.lit(name, pl.String).alias(FILE),
+        (malformed if malformed is not None else pl.lit(False)).alias(MALFORMED),
+    )
+    table = RawTable(
+        source=name,
+        headers=tuple(headers),
+        frame=frame,
+        format=fmt,
+        header_row=row_offset + index + 1,
+        files=(name,),
+    )
+    return _drop_empty(table)
+
+
+def read_csv_table(
+    data: bytes,
+    name: str,
+    *,
+    encoding: str | None,
+    delimiter: str | None,
+    header_row: int | None,
+    is_header: Callable[[Sequence[str]], bool] | None,
+    region: str | None,
+) -> RawTable:
+    """Read delimited text: decode, sniff, find the header, flag ragged rows."""
+    from dataclasses import replace
+
+    body, used = decode_csv_bytes(data, name, encoding, region=region)
+    sep = delimiter or sniff_delimiter(body)
+    if len(sep) != 1 or not sep.isascii() or sep in '"\r\n':
+        raise ConfigurationError(f"delimiter must be one ASCII character, not {sep!r}.")
+    skip = locate_header(leading_records(body, sep), header_row, is_header)
+    rows, malformed = _fast_rows(body, name, sep, skip)
+    if rows is None or malformed is None or malformed.len() != max(rows.height - 1, 0):
+        rows, malformed = _exact_rows(body, sep, skip)
+    _check_tabular(name, malformed, rows.width)
+    table = table_from_rows(rows, name, "csv", 1, None, malformed=malformed, row_offset=skip)
+    return replace(table, encoding=used, delimiter=sep)
+
+
+def _fast_rows(
+    body: bytes, name: str, sep: str, skip: int
+) -> tuple[pl.DataFrame | None, pl.Series | None]:
+    """polars reads the records; a vectorised field count flags ragged rows."""
+    try:
+        rows = pl.read_csv(
+            body,
+            has_header=False,
+            infer_schema=False,
+            separator=sep,
+            quote_char='"',
+            skip_rows=skip,
+            truncate_ragged_lines=True,
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise SourceReadError(
+            name,
+            f"not a well-formed delimited file ({first_line(exc)}).",
+            hint="Check the delimiter (delimiter=) and the quoting.",
+        ) from exc
+    if rows.width == 0:
+        return rows, None
+    return rows, malformed_rows(body, sep, skip, rows.width)
+
+
+def _exact_rows(body: bytes, sep: str, skip: int) -> tuple[pl.DataFrame, pl.Series]:
+    """The csv module reads every record: exact field counts when quotes span lines."""
+    records = read_records(body, sep)[skip:]
+    width = len(records[0]) if records else 0
+    flags: list[bool] = []
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    for number, record in enumerate(records):
+        extra = any(cell.strip() for cell in record[width:])
+        if number:
+            flags.append(bool(record) and (len(record) < width or extra))
+        for i in range(width):
+            value = record[i] if i < len(record) else ""
+            columns[i].append(value or None)
+    frame = pl.DataFrame(
+        {f"column_{i + 1}": col for i, col in enumerate(columns)},
+        schema={f"column_{i + 1}": pl.String for i in range(width)},
+    )
+    return frame, pl.Series("malformed", flags, dtype=pl.Boolean)
+
+
+def _has_data(frame: pl.DataFrame, column: str) -> bool:
+    """A column with an empty header is kept only when some row has a value in it."""
+    return frame.get_column(column).null_count() < frame.height
+
+
+def _check_tabular(name: str, malformed: pl.Series, width: int) -> None:
+    """Most rows at odds with the header: the delimiter is wrong or the file is not a table."""
+    bad = int(malformed.sum() or 0)
+    if bad >= 5 and bad > _NOT_TABULAR_SHARE * malformed.len():
+        raise SourceReadError(
+            name,
+            f"{bad} of {malformed.len()} rows do not have the header's {width} fields; "
+            "this is not a table with that delimiter.",
+            hint="Pass delimiter= (and header_row= if titles sit above the header).",
+        )
+
+
+def _drop_empty(table: RawTable) -> RawTable:
+    """Skip rows whose every cell is empty; they are counted, not rejected."""
+    from dataclasses import replace
+
+    cells = list(table.headers)
+    if not cells:
+        return table
+    blank = pl.all_horizontal(
+        pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in cells
+    ) & ~pl.col(MALFORMED)
+    skipped = int(table.frame.select(blank.sum()).item())
+    if not skipped:
+        return table
+    return replace(table, frame=table.frame.filter(~blank), empty_rows_skipped=skipped)
+
+
+def _unique_headers(headers: list[str]) -> list[str]:
+    """Name empty headers ``column_N`` and number repeated ones ``Name (2)``, ``Name (3)``."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for index, header in enumerate(headers, start=1):
+        base = header or f"column_{index}"
+        candidate, n = base, 1
+        while candidate in seen or candidate in (ROW, FILE, MALFORMED):
+            n += 1
+            candidate = f"{base} ({n})"
+        seen.add(candidate)
+        out.append(candidate)
+    return out
