@@ -271,3 +271,14 @@ def test_every_command_is_documented(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0
     assert cli.get_command(None, command).help  # type: ignore[arg-type, union-attr]
+
+
+def test_the_client_and_cli_import_without_the_emulator_extra() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules.update(starlette=None, uvicorn=None, multipart=None)\n"
+        "import audience_prep._client, audience_prep.cli\n"
+        "assert 'audience_prep.emulator' not in sys.modules\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
