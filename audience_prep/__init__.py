@@ -5,6 +5,12 @@ The public API is this module's ``__all__``; every other module is private.
 
 from __future__ import annotations
 
+from audience_prep._client import (
+    AsyncCommBoxClient,
+    CommBoxClient,
+    SupportsAudienceBytes,
+    UploadReport,
+)
 from audience_prep._errors import (
     AmbiguousColumnsError,
     AudienceNotFoundError,
@@ -40,11 +46,13 @@ from audience_prep._version import __version__
 __all__ = [
     "REASONS",
     "AmbiguousColumnsError",
+    "AsyncCommBoxClient",
     "AudienceNotFoundError",
     "AudiencePrepError",
     "AudienceRejectedError",
     "AudienceSchema",
     "AuthenticationError",
+    "CommBoxClient",
     "CommBoxConnectionError",
     "CommBoxError",
     "CommBoxServerError",
@@ -63,10 +71,12 @@ __all__ = [
     "RejectedShareError",
     "SchemaFileError",
     "SourceReadError",
+    "SupportsAudienceBytes",
     "TerminalCommBoxError",
     "TransientCommBoxError",
     "UnexpectedResponseError",
     "UnknownRegionError",
+    "UploadReport",
     "__version__",
     "load_schema",
     "normalize_phone",
