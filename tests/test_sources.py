@@ -6,15 +6,16 @@ import codecs
 import io
 import random
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
 import pytest
 import xlsxwriter
 
-from audience_prep import AudiencePrepError, InputError, SourceReadError
+from audience_prep import ConfigurationError, InputError, SourceReadError
 from audience_prep._csvtext import decode_csv_bytes, detect_encoding, sniff_delimiter
-from audience_prep._sources import ROW, RawTable, read_source
+from audience_prep._sources import FILE, MALFORMED, ROW, RawTable, ReadOptions, read_source
 
 HEBREW_ROWS = (
     "שם פרטי,שם משפחה,טלפון נייד,עיר\n"
@@ -31,8 +32,11 @@ def rows(table: RawTable) -> list[tuple[object, ...]]:
 
 
 def assert_all_text(table: RawTable) -> None:
-    assert table.frame.columns == [ROW, *table.headers]
+    """Every cell is text; the hidden columns follow the headers with their own types."""
+    assert table.frame.columns == [*table.headers, ROW, FILE, MALFORMED]
     assert table.frame.schema[ROW] == pl.Int64
+    assert table.frame.schema[FILE] == pl.String
+    assert table.frame.schema[MALFORMED] == pl.Boolean
     assert all(table.frame.schema[h] == pl.String for h in table.headers)
 
 
@@ -218,15 +222,14 @@ def test_pandas_dataframe_with_non_text_column_names() -> None:
     assert rows(table) == [(2, "0501234567", "Dana")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pl.exceptions.InvalidOperationError,
-    reason="BUG: a polars frame with a nested (List) column leaks polars' raw "
-    "InvalidOperationError from the cast to String instead of a SourceReadError",
-)
 def test_polars_frame_with_nested_column_is_a_source_read_error() -> None:
-    with pytest.raises(SourceReadError):
+    with pytest.raises(SourceReadError, match="cannot be read as text") as info:
         read_source(pl.DataFrame({"phone": ["0501234567"], "tags": [["a", "b"]]}))
+
+    assert info.value.source == "<polars.DataFrame>"
+    assert info.value.hint is not None
+    assert "Flatten" in info.value.hint
+    assert isinstance(info.value.__cause__, pl.exceptions.PolarsError)
 
 
 # --- Parquet ---------------------------------------------------------------------------
@@ -361,7 +364,7 @@ SHEET_CHOICES = [
 
 @pytest.mark.parametrize(("sheet", "expected"), SHEET_CHOICES)
 def test_xlsx_sheet_choice(workbook: Path, sheet: str | int | None, expected: str) -> None:
-    assert read_source(workbook, sheet=sheet).sheet == expected
+    assert read_source(workbook, ReadOptions(sheet=sheet)).sheet == expected
 
 
 def test_xlsx_sheet_named_like_an_index_wins_over_the_index(tmp_path: Path) -> None:
@@ -370,7 +373,7 @@ def test_xlsx_sheet_named_like_an_index_wins_over_the_index(tmp_path: Path) -> N
         {"A": [["phone"], ["a"]], "B": [["phone"], ["b"]], "0": [["phone"], ["zero"]]},
     )
 
-    table = read_source(path, sheet="0")
+    table = read_source(path, ReadOptions(sheet="0"))
 
     assert table.sheet == "0"
     assert rows(table) == [(2, "zero")]
@@ -379,29 +382,18 @@ def test_xlsx_sheet_named_like_an_index_wins_over_the_index(tmp_path: Path) -> N
 @pytest.mark.parametrize("sheet", ["Missing", "9", 3, -1])
 def test_xlsx_missing_sheet_lists_the_sheets(workbook: Path, sheet: str | int) -> None:
     with pytest.raises(SourceReadError) as info:
-        read_source(workbook, sheet=sheet)
+        read_source(workbook, ReadOptions(sheet=sheet))
 
     assert "'Contacts', '2024', 'Third'" in info.value.reason
     assert info.value.hint is not None
     assert "sheet=" in info.value.hint
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: _choose_sheet trusts str.isdigit(); int('²') raises a raw ValueError",
-)
 def test_xlsx_unicode_digit_sheet_is_a_source_read_error(workbook: Path) -> None:
     with pytest.raises(SourceReadError, match="no sheet named"):
-        read_source(workbook, sheet="²")
+        read_source(workbook, ReadOptions(sheet="²"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: calamine trims leading empty rows and columns of a sheet, so when the "
-    "header is not on row 1 every row number is too small",
-)
 def test_xlsx_row_numbers_when_the_sheet_starts_with_blank_rows(tmp_path: Path) -> None:
     path = write_xlsx(
         tmp_path / "report.xlsx",
@@ -412,6 +404,7 @@ def test_xlsx_row_numbers_when_the_sheet_starts_with_blank_rows(tmp_path: Path) 
 
     assert table.headers == ("phone", "name")
     assert rows(table) == [(4, "0501234567", "Dana")]  # what Excel shows in its row gutter
+    assert table.header_row == 3
 
 
 def _zip_that_is_not_a_workbook() -> bytes:
@@ -460,25 +453,19 @@ def test_empty_and_whitespace_only_files(tmp_path: Path, content: bytes) -> None
     assert info.value.source == str(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG: the emptiness check runs on raw bytes before the BOM is removed, so a "
-    "BOM + blank lines file reads as a table with one header 'column_1' and no rows",
-)
 @pytest.mark.parametrize(
     "content",
-    [codecs.BOM_UTF8 + b"\r\n", codecs.BOM_UTF8 + b"  \n\n", "  \n\n".encode("utf-16")],
-    ids=["utf-8-bom-crlf", "utf-8-bom-spaces", "utf-16-spaces"],
+    [
+        codecs.BOM_UTF8,
+        codecs.BOM_UTF8 + b"\r\n",
+        codecs.BOM_UTF8 + b"  \n\n",
+        "  \n\n".encode("utf-16"),
+    ],
+    ids=["utf-8-bom-only", "utf-8-bom-crlf", "utf-8-bom-spaces", "utf-16-spaces"],
 )
 def test_bom_and_whitespace_only_file_is_empty(content: bytes) -> None:
     with pytest.raises(SourceReadError, match="the file is empty"):
         read_source(content)
-
-
-def test_bom_only_file_has_no_header_row() -> None:
-    with pytest.raises(SourceReadError, match="no header row"):
-        read_source(codecs.BOM_UTF8)
 
 
 def test_unknown_suffix(tmp_path: Path) -> None:
@@ -507,32 +494,67 @@ def test_directory(tmp_path: Path) -> None:
     assert info.value.source == str(tmp_path)
 
 
-@pytest.mark.parametrize(
-    "content",
-    [b'phone,name\n"0501234567,Dana\n', b"phone,name\n0501234567,Dana,extra\n"],
-    ids=["unterminated-quote", "too-many-fields"],
-)
-def test_malformed_csv(content: bytes) -> None:
+def test_unterminated_quote_is_not_a_delimited_file() -> None:
     with pytest.raises(SourceReadError, match="not a well-formed delimited file") as info:
-        read_source(content)
+        read_source(b'phone,name\n"0501234567,Dana\n')
     assert info.value.hint is not None
     assert "delimiter=" in info.value.hint
     assert isinstance(info.value.__cause__, pl.exceptions.PolarsError)
 
 
-def test_short_rows_are_padded_with_nulls() -> None:
-    assert rows(read_source(b"phone,name,city\n0501234567\n")) == [(2, "0501234567", None, None)]
+RAGGED_TABLE = [
+    # (csv text, expected rows as (row number, *cells, malformed)); ragged rows are flagged,
+    # padded or cut to the header's width, never an error.
+    (
+        "phone,name\n0501,Dana,extra\n0502,Eli\n",
+        [(2, "0501", "Dana", True), (3, "0502", "Eli", False)],
+    ),
+    ("phone,name,city\n0501\n", [(2, "0501", None, None, True)]),
+    # Empty trailing fields (a spreadsheet's trailing separators) are not ragged.
+    (
+        "phone,name\n0501,Dana,\n0502,Eli, \n",
+        [(2, "0501", "Dana", False), (3, "0502", "Eli", False)],
+    ),
+    # A delimiter inside quotes is not a field separator.
+    (
+        'phone,name\n0501,"a,b",c\n0502,"x,y"\n',
+        [(2, "0501", "a,b", True), (3, "0502", "x,y", False)],
+    ),
+    # Blank lines are skipped, not flagged, and keep counting in the row numbers.
+    ("phone,name\n\n0501,Dana,extra\n", [(3, "0501", "Dana", True)]),
+    # A quoted cell spanning lines: the csv module counts the fields (the exact path), and the
+    # cell is one row, as a spreadsheet shows it.
+    (
+        'phone,name\n0501,Dana,extra\n0502,"a\nb"\n0503\n0504,x,\n',
+        [
+            (2, "0501", "Dana", True),
+            (3, "0502", "a\nb", False),
+            (4, "0503", None, True),
+            (5, "0504", "x", False),
+        ],
+    ),
+    ('phone,name\n0501,"a\nb",x\n0502,y\n', [(2, "0501", "a\nb", True), (3, "0502", "y", False)]),
+]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: delimiter= longer than one byte leaks polars' raw ValueError "
-    "instead of an audience_prep error",
-)
-def test_multi_character_delimiter_is_a_library_error() -> None:
-    with pytest.raises(AudiencePrepError):
-        read_source(b"phone,name\n0501234567,Dana\n", delimiter="::")
+@pytest.mark.parametrize(("text", "expected"), RAGGED_TABLE)
+def test_ragged_rows_are_flagged(text: str, expected: list[tuple[object, ...]]) -> None:
+    table = read_source(text.encode())
+
+    assert table.frame.select(ROW, *table.headers, MALFORMED).rows() == expected
+    assert_all_text(table)
+
+
+def test_mostly_ragged_file_is_not_a_table() -> None:
+    body = "".join(f"050{i},a,b,c\n" for i in range(6))
+
+    with pytest.raises(SourceReadError, match="6 of 6 rows do not have the header's 1 fields"):
+        read_source(f"phone\n{body}".encode(), ReadOptions(delimiter=","))
+
+
+def test_multi_character_delimiter_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="one ASCII character, not '::'"):
+        read_source(b"phone,name\n0501234567,Dana\n", ReadOptions(delimiter="::"))
 
 
 # --- row numbering -----------------------------------------------------------------------
@@ -564,7 +586,7 @@ ROW_NUMBER_TABLE = [
 
 @pytest.mark.parametrize(("text", "expected", "skipped"), ROW_NUMBER_TABLE)
 def test_row_numbers(text: str, expected: list[tuple[object, ...]], skipped: int) -> None:
-    table = read_source(text.encode("utf-8"), delimiter=",")
+    table = read_source(text.encode("utf-8"), ReadOptions(delimiter=","))
 
     assert rows(table) == expected
     assert table.empty_rows_skipped == skipped
@@ -591,7 +613,7 @@ def test_headers(header_line: str, expected: tuple[str, ...]) -> None:
     width = len(expected)
     data = ",".join(str(i) for i in range(width))
 
-    table = read_source(f"{header_line}\n{data}\n".encode(), delimiter=",")
+    table = read_source(f"{header_line}\n{data}\n".encode(), ReadOptions(delimiter=","))
 
     assert table.headers == expected
     assert rows(table) == [(2, *(str(i) for i in range(width)))]
@@ -667,7 +689,7 @@ def test_invalid_byte_with_utf8_names_the_offset_and_suggests_encoding() -> None
         decode_csv_bytes(b"phone,name\n1,Jos\xe9\n", "f.csv", "utf-8")
 
     assert info.value.source == "f.csv"
-    assert info.value.reason == "byte 16 is not valid UTF-8."
+    assert info.value.reason == "byte 16 cannot be decoded as utf-8."
     assert info.value.hint is not None
     assert "encoding=" in info.value.hint
     assert isinstance(info.value.__cause__, UnicodeDecodeError)
@@ -678,7 +700,7 @@ def test_invalid_byte_with_utf8_through_read_source(tmp_path: Path) -> None:
     path.write_bytes(b"phone,name\n1,Jos\xe9\n")
 
     with pytest.raises(SourceReadError, match=r"byte 16 .*encoding=") as info:
-        read_source(path, encoding="utf-8")
+        read_source(path, ReadOptions(encoding="utf-8"))
     assert info.value.source == str(path)
 
 
@@ -689,7 +711,7 @@ def test_undecodable_byte_in_a_named_encoding() -> None:
 
 def test_unknown_encoding_name() -> None:
     with pytest.raises(SourceReadError, match="unknown encoding 'klingon'") as info:
-        read_source(b"phone\n1\n", encoding="klingon")
+        read_source(b"phone\n1\n", ReadOptions(encoding="klingon"))
     assert isinstance(info.value.__cause__, LookupError)
 
 
@@ -738,7 +760,7 @@ ENCODED_SOURCES = [
 def test_read_source_encodings(
     raw: bytes, encoding: str | None, headers: tuple[str, ...], first: tuple[str, ...], used: str
 ) -> None:
-    table = read_source(raw, encoding=encoding)
+    table = read_source(raw, ReadOptions(encoding=encoding))
 
     assert table.headers == headers
     assert table.frame.select(headers).row(0) == first
@@ -759,8 +781,8 @@ def test_utf8_bom_never_reaches_the_header(tmp_path: Path) -> None:
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="BUG: charset-normalizer guesses a short cp1255 Hebrew file as cp874 (Thai) and "
-    "read_source silently returns mojibake headers",
+    reason="BUG: without region=, charset-normalizer guesses a short cp1255 Hebrew file as "
+    "cp874 (Thai) and read_source silently returns mojibake headers (region='IL' fixes it)",
 )
 def test_short_cp1255_file_is_detected() -> None:
     table = read_source("טלפון,שם\n0501234567,דנה כהן\n0507654321,אלי לוי\n".encode("cp1255"))
@@ -842,7 +864,7 @@ def test_read_source_delimiters(
     path = tmp_path / name
     path.write_bytes(content)
 
-    table = read_source(path, delimiter=delimiter)
+    table = read_source(path, ReadOptions(delimiter=delimiter))
 
     assert table.delimiter == sep
     assert table.headers == headers
@@ -855,8 +877,158 @@ def test_tsv_suffix_beats_the_sniffer() -> None:
 
 
 def test_delimiter_override_is_honoured_even_when_it_is_wrong() -> None:
-    table = read_source(b"phone;name\n0501234567;Dana\n", delimiter=",")
+    table = read_source(b"phone;name\n0501234567;Dana\n", ReadOptions(delimiter=","))
 
     assert table.delimiter == ","
     assert table.headers == ("phone;name",)
     assert rows(table) == [(2, "0501234567;Dana")]
+
+
+def test_short_cp1255_file_is_detected_with_its_region() -> None:
+    raw = "טלפון,שם\n0501234567,דנה כהן\n0507654321,אלי לוי\n".encode("cp1255")
+
+    table = read_source(raw, ReadOptions(region="IL"))
+
+    assert table.headers == ("טלפון", "שם")
+    assert table.encoding == "cp1255"
+    assert rows(table) == [(2, "0501234567", "דנה כהן"), (3, "0507654321", "אלי לוי")]
+
+
+# --- header row --------------------------------------------------------------------------
+
+TITLED = b"Report 2024\n\nphone,name\n0501,a\n0502,b,c\n"
+
+
+def _has_phone(record: Sequence[str]) -> bool:
+    return "phone" in record
+
+
+HEADER_ROW_TABLE = [
+    # (ReadOptions, expected header_row, expected headers, expected rows (row, *cells, malformed))
+    (
+        ReadOptions(is_header=_has_phone),
+        3,
+        ("phone", "name"),
+        [(4, "0501", "a", False), (5, "0502", "b", True)],
+    ),
+    (
+        ReadOptions(header_row=3),
+        3,
+        ("phone", "name"),
+        [(4, "0501", "a", False), (5, "0502", "b", True)],
+    ),
+    # header_row= wins over is_header.
+    (
+        ReadOptions(header_row=4, is_header=_has_phone),
+        4,
+        ("0501", "a"),
+        [(5, "0502", "b", True)],
+    ),
+    # Without either, the first non-empty record is the header; the blank line is skipped.
+    (
+        ReadOptions(),
+        1,
+        ("Report 2024",),
+        [(3, "phone", True), (4, "0501", True), (5, "0502", True)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("options", "header_row", "headers", "expected"), HEADER_ROW_TABLE)
+def test_header_row(
+    options: ReadOptions,
+    header_row: int,
+    headers: tuple[str, ...],
+    expected: list[tuple[object, ...]],
+) -> None:
+    table = read_source(TITLED, options)
+
+    assert table.header_row == header_row
+    assert table.headers == headers
+    assert table.frame.select(ROW, *headers, MALFORMED).rows() == expected
+
+
+def test_header_found_below_a_quoted_multi_line_title() -> None:
+    table = read_source(
+        b'"Report\nfor May"\n\nphone,name\n0501,a\n', ReadOptions(is_header=_has_phone)
+    )
+
+    assert table.header_row == 3
+    assert rows(table) == [(4, "0501", "a")]
+
+
+def test_xlsx_header_row_past_the_end(workbook: Path) -> None:
+    with pytest.raises(SourceReadError, match="header_row=9 is past the end of the file"):
+        read_source(workbook, ReadOptions(header_row=9))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: in a CSV, header_row= past the end says 'the file has no header row' "
+    "instead of naming header_row= as the Excel path does",
+)
+def test_csv_header_row_past_the_end() -> None:
+    with pytest.raises(SourceReadError, match="header_row=9 is past the end of the file"):
+        read_source(TITLED, ReadOptions(header_row=9))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=OverflowError,
+    reason="BUG: header_row=0 (or negative) on a CSV leaks a raw OverflowError from "
+    "polars' skip_rows instead of a ConfigurationError saying header_row is 1-based",
+)
+@pytest.mark.parametrize("header_row", [0, -1])
+def test_csv_header_row_below_one_is_a_configuration_error(header_row: int) -> None:
+    with pytest.raises(ConfigurationError, match="header_row"):
+        read_source(TITLED, ReadOptions(header_row=header_row))
+
+
+# --- several files -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_files(tmp_path: Path) -> tuple[Path, Path]:
+    first = tmp_path / "a.csv"
+    first.write_bytes(b"phone,name\n0501,a\n0502,b,x\n")
+    second = tmp_path / "b.csv"
+    second.write_bytes(b"name;phone;city\nc;0503;TLV\n\nd;0504\n")
+    return first, second
+
+
+def test_list_of_files_is_stacked_by_header_name(two_files: tuple[Path, Path]) -> None:
+    first, second = two_files
+
+    table = read_source([first, second])
+
+    assert table.source == f"{first}, {second}"
+    assert table.files == (str(first), str(second))
+    assert table.headers == ("phone", "name", "city")
+    assert table.frame.select(ROW, FILE, *table.headers, MALFORMED).rows() == [
+        (2, str(first), "0501", "a", None, False),
+        (3, str(first), "0502", "b", None, True),
+        (2, str(second), "0503", "c", "TLV", False),
+        (4, str(second), "0504", "d", None, True),
+    ]
+    assert table.empty_rows_skipped == 1
+    assert_all_text(table)
+
+
+def test_glob_reads_the_matching_files_in_order(two_files: tuple[Path, Path]) -> None:
+    first, second = two_files
+    pattern = str(first.parent / "*.csv")
+
+    table = read_source(pattern)
+
+    assert table.source == pattern
+    assert table.files == (str(first), str(second))
+    assert table.frame[FILE].to_list() == [str(first)] * 2 + [str(second)] * 2
+
+
+@pytest.mark.parametrize("source", ["*.nothing-matches", []])
+def test_no_file_matches(tmp_path: Path, source: str | list[str]) -> None:
+    pattern = str(tmp_path / source) if isinstance(source, str) else source
+
+    with pytest.raises(SourceReadError, match="no file matches"):
+        read_source(pattern)
