@@ -17,9 +17,11 @@ what the caller does next; structured attributes carry the facts, and the messag
     │   └── AmbiguousColumnsError     two columns claim one canonical name with equal standing
     ├── SchemaFileError               the audience schema file is missing or malformed
     ├── InternalValidationError       the output failed its own pandera model: a bug, please report
+    ├── LedgerError                   the replacement ledger cannot be read or written
     ├── GuardError                    an upload refused by a safety guard; allow it explicitly
     │   ├── EmptyAudienceError        zero data rows would wipe the audience
-    │   └── RejectedShareError        too much of the input was rejected
+    │   ├── RejectedShareError        too much of the input was rejected
+    │   └── ShrinkGuardError          the replacement would remove too many current members
     └── CommBoxError                  CommBox (or the network) said no
         ├── TerminalCommBoxError      retrying the same request will not help
         │   ├── AudienceRejectedError     400: dynamic audience, bad file, no phone1 column
@@ -51,12 +53,14 @@ __all__ = [
     "GuardError",
     "InputError",
     "InternalValidationError",
+    "LedgerError",
     "MappingError",
     "MissingColumnError",
     "NoValidRowsError",
     "RateLimitedError",
     "RejectedShareError",
     "SchemaFileError",
+    "ShrinkGuardError",
     "SourceReadError",
     "TerminalCommBoxError",
     "TransientCommBoxError",
@@ -201,6 +205,14 @@ class InternalValidationError(AudiencePrepError):
         )
 
 
+class LedgerError(AudiencePrepError):
+    """The replacement ledger cannot be read or written; fix its directory or turn it off."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(message)
+
+
 class GuardError(AudiencePrepError):
     """An upload was refused by a safety guard; the caller may allow it explicitly."""
 
@@ -229,6 +241,40 @@ class RejectedShareError(GuardError):
             f"Refusing to replace audience {audience_id}: {rows_rejected} of {rows_read} input "
             f"rows ({share:.1%}) were rejected, above the allowed {limit:.1%}. Inspect the "
             "rejects, or raise max_rejected_share (CLI: --max-rejected-share)."
+        )
+
+
+class ShrinkGuardError(GuardError):
+    """The replacement would remove too many current members, or leave too few rows."""
+
+    def __init__(
+        self,
+        audience_id: str,
+        *,
+        rows: int,
+        previous_members: int = 0,
+        removed: int = 0,
+        max_removed_share: float = 1.0,
+        min_rows: int = 0,
+    ) -> None:
+        self.audience_id = audience_id
+        self.rows = rows
+        self.previous_members = previous_members
+        self.removed = removed
+        self.max_removed_share = max_removed_share
+        self.min_rows = min_rows
+        if rows < min_rows:
+            why = f"the new audience has {rows} rows, fewer than the required {min_rows}"
+        else:
+            share = removed / previous_members if previous_members else 0.0
+            why = (
+                f"it would remove {removed} of its {previous_members} current members "
+                f"({share:.1%}), above the allowed {max_removed_share:.1%}"
+            )
+        super().__init__(
+            f"Refusing to replace audience {audience_id}: {why}. Check that the export is "
+            "complete (not a filtered view or a half-synced table); if the shrink is intended, "
+            "pass allow_shrink=True (CLI: --allow-shrink)."
         )
 
 
