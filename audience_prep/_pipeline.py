@@ -71,6 +71,27 @@ class Prepared:
         with CommBoxClient() as own:
             return own.replace_audience(audience_id, self, **options)
 
+    def rejected_summary(self, *, examples: int = 3, show_phones: bool = False) -> pl.DataFrame:
+        """Rejects by reason: ``reason``, ``count``, ``share`` (of rows read), ``examples``.
+
+        Largest first; each example is ``row N: message`` with phones masked (``+97250***5678``)
+        unless ``show_phones=True``.
+        """
+        from audience_prep._display import rejected_summary
+
+        return rejected_summary(
+            self.rejected, self.report.rows_read, examples=examples, show_phones=show_phones
+        )
+
+    def to_html(self, *, show_phones: bool = False, examples: int = 3) -> str:
+        """The notebook view as an HTML string: report, rejects by reason, a few examples each."""
+        from audience_prep._display import prepared_html
+
+        return prepared_html(self, show_phones=show_phones, examples=examples)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
     def __repr__(self) -> str:
         return (
             f"<Prepared {self.report.rows_written} rows written, "

@@ -61,3 +61,9 @@ class PrepReport:
             f"{' (' + reasons + ')' if reasons else ''}, region={self.region!r}, "
             f"sha256={self.sha256[:12]}…)"
         )
+
+    def _repr_html_(self) -> str:
+        """Notebook display: counts, mapping, rejects by reason with a bar chart, notes."""
+        from audience_prep._display import report_html
+
+        return report_html(self)
