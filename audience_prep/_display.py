@@ -1,0 +1,270 @@
+"""Rich displays: HTML for notebooks and plain text for terminals, with phones masked.
+
+Everything here returns strings; nothing prints. Every piece of data placed in HTML (headers,
+cells, messages, file names) goes through :func:`html.escape`, because exports are untrusted
+input: a header ``<script>`` must render as text. Phones in examples are masked
+(``+97250***5678``) unless the caller passes ``show_phones=True``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import textwrap
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Final
+
+import polars as pl
+
+from audience_prep._phones import NOTES, REASONS
+
+if TYPE_CHECKING:
+    from audience_prep._client_core import UploadReport
+    from audience_prep._pipeline import Prepared
+    from audience_prep._report import PrepReport
+
+__all__ = [
+    "explain_text",
+    "mask_phone",
+    "mask_phones_in",
+    "prepared_html",
+    "rejected_summary",
+    "report_html",
+    "upload_html",
+]
+
+#: A run of digits and phone punctuation; masked when it holds at least 7 digits.
+_PHONE_RUN: Final = re.compile(r"(?<!row )\+?[0-9][0-9 ()./-]*[0-9]")
+_MASK_MIN_DIGITS: Final = 7
+_BAR_PX: Final = 120
+_BAR_COLOR: Final = "#d9534f"
+_CELL: Final = "padding:2px 8px;text-align:left;vertical-align:top"
+_NUM: Final = "padding:2px 8px;text-align:right;vertical-align:top"
+_SUMMARY_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "reason": pl.String(),
+    "count": pl.Int64(),
+    "share": pl.Float64(),
+    "examples": pl.List(pl.String()),
+}
+
+
+def mask_phone(text: str) -> str:
+    """Hide the middle digits of a phone: ``+972502345678`` -> ``+97250***5678``.
+
+    Rules: only ASCII digits (and a leading ``+``) are kept, punctuation is dropped; with 10 or
+    more digits the first 5 and last 4 stay, with fewer the last 2 and at most 4 first, and at
+    least 3 digits are always hidden. Text with fewer than 7 digits is returned unchanged.
+    """
+    digits = "".join(ch for ch in text if "0" <= ch <= "9")
+    if len(digits) < _MASK_MIN_DIGITS:
+        return text
+    end = 4 if len(digits) >= 10 else 2
+    start = min(5, len(digits) - end - 3)
+    plus = "+" if text.lstrip().startswith("+") else ""
+    return f"{plus}{digits[:start]}***{digits[-end:]}"
+
+
+def mask_phones_in(text: str) -> str:
+    """Mask every phone-like run (7 or more digits) inside free text, e.g. a reject message."""
+    return _PHONE_RUN.sub(lambda match: mask_phone(match.group(0)), text)
+
+
+def rejected_summary(
+    rejected: pl.DataFrame, rows_read: int, *, examples: int = 3, show_phones: bool = False
+) -> pl.DataFrame:
+    """One row per reason: ``reason``, ``count``, ``share`` (of rows read), ``examples``.
+
+    Sorted by count (largest first), then reason. Each example reads ``row N: message`` for the
+    first ``examples`` rejected rows of that reason, in source order; phones are masked unless
+    ``show_phones``.
+    """
+    if rejected.is_empty():
+        return pl.DataFrame(schema=_SUMMARY_SCHEMA)
+    several_files = rejected["source_file"].n_unique() > 1
+    label = pl.format("row {}: ", pl.col("source_row"))
+    if several_files:
+        label = pl.format("{} row {}: ", pl.col("source_file"), pl.col("source_row"))
+    lines = rejected.select(
+        "reason", (label + pl.col("message").fill_null(pl.col("reason"))).alias("example")
+    )
+    if not show_phones:
+        lines = lines.with_columns(pl.col("example").map_elements(mask_phones_in, pl.String))
+    summary = lines.group_by("reason", maintain_order=True).agg(
+        pl.len().cast(pl.Int64).alias("count"), pl.col("example").head(examples).alias("examples")
+    )
+    share = pl.col("count") / rows_read if rows_read else pl.lit(0.0)
+    return (
+        summary.with_columns(share.cast(pl.Float64).alias("share"))
+        .select(list(_SUMMARY_SCHEMA))
+        .sort(["count", "reason"], descending=[True, False])
+    )
+
+
+def explain_text(code: str) -> str:
+    """What a reason code (or a note) means and what to do, as a few plain lines."""
+    if code in REASONS:
+        title, text = f"{code} (reason code)", REASONS[code]
+    else:
+        title, text = f"{code} (note on a kept row)", f"{NOTES[code].capitalize()}."
+    return f"{title}\n{textwrap.fill(text, width=88, initial_indent='  ', subsequent_indent='  ')}"
+
+
+# HTML ------------------------------------------------------------------------------------------
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _table(head: Iterable[str], rows: Iterable[Iterable[str]], *, numeric: set[int]) -> str:
+    """A small table; ``rows`` hold already-escaped HTML cells, ``numeric`` right-aligns."""
+    ths = "".join(
+        f'<th style="{_NUM if i in numeric else _CELL}">{_e(h)}</th>' for i, h in enumerate(head)
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td style="{_NUM if i in numeric else _CELL}">{c}</td>' for i, c in enumerate(r)
+        )
+        + "</tr>"
+        for r in rows
+    )
+    return (
+        f'<table style="border-collapse:collapse"><thead><tr>{ths}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def _bar(share: float) -> str:
+    """An inline bar, ``share`` (0-1) of a fixed width: CSS only, no plotting dependency."""
+    width = round(max(0.0, min(1.0, share)) * _BAR_PX)
+    return (
+        f'<span class="ap-bar" title="{share:.1%}" style="display:inline-block;width:{_BAR_PX}px;'
+        f'height:0.8em;background:#eee"><span style="display:block;width:{width}px;height:100%;'
+        f'background:{_BAR_COLOR}"></span></span>'
+    )
+
+
+def _section(title: str, body: str) -> str:
+    return f'<h4 style="margin:0.8em 0 0.3em 0">{_e(title)}</h4>{body}'
+
+
+def _wrap(title: str, sections: Iterable[str]) -> str:
+    return (
+        '<div class="audience-prep" style="font-family:sans-serif;font-size:0.9em">'
+        f'<h3 style="margin:0 0 0.4em 0">{_e(title)}</h3>{"".join(sections)}</div>'
+    )
+
+
+def _counts_html(report: PrepReport) -> str:
+    rows = [
+        ("rows read", report.rows_read),
+        ("rows written", report.rows_written),
+        ("rows rejected", f"{report.rows_rejected} ({report.rejected_share:.1%})"),
+    ]
+    if report.empty_rows_skipped:
+        rows.append(("empty rows skipped", report.empty_rows_skipped))
+    return _table(["", "rows"], [[_e(k), _e(v)] for k, v in rows], numeric={1})
+
+
+def _mapping_html(report: PrepReport) -> str:
+    rows = [
+        [_e(header), _e(canonical), _e(report.phone_sources.get(header, ""))]
+        for header, canonical in report.column_mapping.items()
+    ]
+    rows += [[_e(header), "<i>passed through</i>", ""] for header in report.extra_columns]
+    return _table(["source header", "column", "phone1 rows from it"], rows, numeric={2})
+
+
+def _reasons_html(
+    counts: Mapping[str, int], rows_read: int, examples: Mapping[str, list[str]] | None
+) -> str:
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    rows = []
+    for reason, count in ordered:
+        share = count / rows_read if rows_read else 0.0
+        hint = REASONS.get(reason, "")
+        cells = [
+            f'<code title="{_e(hint)}">{_e(reason)}</code>',
+            _e(count),
+            _e(f"{share:.1%}"),
+            _bar(share),
+        ]
+        if examples is not None:
+            cells.append("<br>".join(_e(line) for line in examples.get(reason, [])))
+        rows.append(cells)
+    head = ["reason", "rows", "share", "of rows read"]
+    if examples is not None:
+        head.append("examples")
+    return _table(head, rows, numeric={1, 2})
+
+
+def _notes_html(notes: Mapping[str, int]) -> str:
+    rows = [
+        [f"<code>{_e(k)}</code>", _e(v), _e(NOTES.get(k, ""))] for k, v in sorted(notes.items())
+    ]
+    return _table(["note", "rows", "meaning"], rows, numeric={1})
+
+
+def _settings_html(report: PrepReport) -> str:
+    region = report.region or "-"
+    if report.region_column:
+        region += f" (per row from {report.region_column!r})"
+    sheet = f", sheet {report.sheet!r}" if report.sheet else ""
+    return (
+        f'<p style="margin:0.5em 0;color:#555">{_e(report.format)}{_e(sheet)}, header row '
+        f"{_e(report.header_row)}, region {_e(region)}, keep={_e(report.keep)}, "
+        f"phone_format={_e(report.phone_format)}, mobile_only={_e(report.mobile_only)}, "
+        f"sha256 <code>{_e(report.sha256[:12])}</code></p>"
+    )
+
+
+def _report_sections(report: PrepReport, examples: Mapping[str, list[str]] | None) -> list[str]:
+    sections = [_counts_html(report), _settings_html(report)]
+    sections.append(_section("Column mapping", _mapping_html(report)))
+    if report.rejected_by_reason:
+        reasons = _reasons_html(report.rejected_by_reason, report.rows_read, examples)
+        explain = (
+            '<p style="color:#555">What a reason means and how to fix it: '
+            "<code>audience-prep explain REASON</code></p>"
+        )
+        sections.append(_section("Rejected rows by reason", reasons + explain))
+    if report.notes:
+        sections.append(_section("Notes on kept rows", _notes_html(report.notes)))
+    return sections
+
+
+def report_html(report: PrepReport) -> str:
+    """A PrepReport as HTML: counts, settings, mapping, rejects by reason with bars, notes."""
+    return _wrap(f"PrepReport: {report.source}", _report_sections(report, None))
+
+
+def prepared_html(prepared: Prepared, *, show_phones: bool = False, examples: int = 3) -> str:
+    """A Prepared as HTML: the report plus a few example rows per reason (phones masked)."""
+    summary = rejected_summary(
+        prepared.rejected, prepared.report.rows_read, examples=examples, show_phones=show_phones
+    )
+    lines = {str(row["reason"]): list(row["examples"]) for row in summary.iter_rows(named=True)}
+    title = f"Prepared audience: {prepared.report.source}"
+    return _wrap(title, _report_sections(prepared.report, lines))
+
+
+def upload_html(report: UploadReport) -> str:
+    """An UploadReport as HTML: what was sent, where, and what CommBox answered."""
+    if report.dry_run:
+        outcome = "dry run: nothing was sent"
+    else:
+        outcome = f"HTTP {report.status_code} {report.description or ''}".strip()
+    rows = [
+        ("operation", report.operation),
+        ("audience", report.audience_id or "-"),
+        ("name", report.name or "-"),
+        ("rows uploaded", report.rows_uploaded),
+        ("bytes", report.bytes_uploaded),
+        ("file", report.filename),
+        ("result", outcome),
+        ("attempts", report.attempts),
+        ("sha256", report.sha256[:12]),
+    ]
+    table = _table(["", "value"], [[_e(k), _e(v)] for k, v in rows], numeric=set())
+    return _wrap("UploadReport", [table])
