@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import sys
 from collections.abc import Callable
@@ -39,7 +40,7 @@ def _parse_map(
 def prepare_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options shared by every command that prepares an input."""
     options = [
-        click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False)),
+        click.argument("input_path", metavar="INPUT"),
         click.option("--region", help="Default ISO 3166 alpha-2 region, e.g. IL."),
         click.option("--region-column", help="Column of per-row regions (codes or names)."),
         click.option(
@@ -76,6 +77,11 @@ def prepare_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--encoding", help="Text encoding of a CSV input (detected when omitted)."),
         click.option("--delimiter", help="CSV delimiter (detected when omitted)."),
+        click.option(
+            "--header-row",
+            type=click.IntRange(min=1),
+            help="1-based row of the header, when titles sit above it (found when omitted).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -83,8 +89,12 @@ def prepare_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def run_prepare(input_path: str, **options: Any) -> Prepared:
-    """Call :func:`audience_prep.prepare` with CLI option values."""
-    return prepare(Path(input_path), **{k: v for k, v in options.items() if v is not None})
+    """Call :func:`audience_prep.prepare` with CLI option values.
+
+    INPUT may be a quoted glob pattern (``"exports/*.csv"``): the files are stacked.
+    """
+    source: str | Path = input_path if glob.has_magic(input_path) else Path(input_path)
+    return prepare(source, **{k: v for k, v in options.items() if v is not None})
 
 
 def common_flags(command: Callable[..., Any]) -> Callable[..., Any]:
