@@ -12,7 +12,7 @@ import html
 import re
 import textwrap
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import polars as pl
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from audience_prep._report import PrepReport
 
 __all__ = [
+    "diff_html",
     "explain_text",
     "mask_phone",
     "mask_phones_in",
@@ -267,4 +268,49 @@ def upload_html(report: UploadReport) -> str:
         ("sha256", report.sha256[:12]),
     ]
     table = _table(["", "value"], [[_e(k), _e(v)] for k, v in rows], numeric=set())
-    return _wrap("UploadReport", [table])
+    diff = getattr(report, "diff", None)  # set when the upload went through a ledger
+    extra = [] if diff is None else [_section("Members", _diff_body(diff, show_phones=False))]
+    return _wrap("UploadReport", [table, *extra])
+
+
+class DiffLike(Protocol):
+    """What the display needs of a replacement diff (the ledger's ``ReplacementDiff``)."""
+
+    audience_id: str
+    members: int
+    added: int
+    removed: int
+    kept: int
+    first_upload: bool
+    previous_members: int
+    previous_status: str | None
+    hashed: bool
+
+    def frames(self) -> dict[str, Any]: ...
+
+
+def diff_html(diff: DiffLike, *, show_phones: bool = False, examples: int = 3) -> str:
+    """A replacement diff as HTML: members added, removed and kept, bars, a few examples."""
+    body = _diff_body(diff, show_phones=show_phones, examples=examples)
+    return _wrap(f"Replacement of audience {diff.audience_id}", [body])
+
+
+def _diff_body(diff: DiffLike, *, show_phones: bool, examples: int = 3) -> str:
+    scale = max(diff.members, diff.previous_members, 1)
+    frames = diff.frames()
+    rows = []
+    for name, count in (("added", diff.added), ("removed", diff.removed), ("kept", diff.kept)):
+        column = frames[name].columns[0]
+        shown = [str(v) for v in frames[name][column].head(examples).to_list()]
+        if not show_phones and not (name == "removed" and diff.hashed):
+            shown = [mask_phone(v) for v in shown]
+        if name == "removed" and diff.hashed:
+            shown = [f"sha256 {v[:12]}…" for v in shown]
+        rows.append([_e(name), _e(count), _bar(count / scale), "<br>".join(map(_e, shown))])
+    notes = []
+    if diff.first_upload:
+        notes.append("First upload recorded for this audience: every member counts as added.")
+    if diff.previous_status == "pending":
+        notes.append("The previous upload was never confirmed: the audience may hold either.")
+    table = _table(["members", "count", "", "examples"], rows, numeric={1})
+    return table + "".join(f'<p style="color:#a94442">{_e(n)}</p>' for n in notes)

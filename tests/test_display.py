@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import audience_prep as ap
-from audience_prep._display import mask_phone, mask_phones_in, upload_html
+from audience_prep._display import diff_html, mask_phone, mask_phones_in, upload_html
 from audience_prep._phones import NOTES
 from audience_prep.cli import cli
 
@@ -284,3 +284,46 @@ def test_explain_unknown_reason_exits_2_listing_known_ones() -> None:
     for known in [*ap.REASONS, *NOTES]:
         assert known in err
     assert err.count("\n") == 1
+
+
+@dataclass
+class FakeDiff:
+    """The shape of the ledger's ReplacementDiff that diff_html reads."""
+
+    audience_id: str = "312345"
+    members: int = 3
+    added: int = 2
+    removed: int = 1
+    kept: int = 1
+    first_upload: bool = False
+    previous_members: int = 2
+    previous_status: str | None = "pending"
+    hashed: bool = False
+    sets: dict[str, list[str]] = field(
+        default_factory=lambda: {
+            "added": ["972502345678", "972523456789"],
+            "removed": ["972501111111"],
+            "kept": ["972544123456"],
+        }
+    )
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        return {name: pl.DataFrame({"phone1": keys}) for name, keys in self.sets.items()}
+
+
+def test_diff_html_counts_masks_and_warns() -> None:
+    root = parse(diff_html(FakeDiff()))
+    rows = table_titled(root, "members")
+    assert [row[:2] for row in rows[1:]] == [["added", "2"], ["removed", "1"], ["kept", "1"]]
+    assert rows[1][3] == "97250***567897252***6789"  # two examples, one per line (<br>)
+    assert "972502345678" not in root.text()
+    assert "never confirmed" in root.text()
+    shown = parse(diff_html(FakeDiff(), show_phones=True)).text()
+    assert "972502345678" in shown
+
+
+def test_diff_html_hashed_removed_members() -> None:
+    diff = FakeDiff(hashed=True, previous_status="confirmed")
+    diff.sets["removed"] = ["ab" * 32]
+    rows = table_titled(parse(diff_html(diff)), "members")
+    assert rows[2][3] == f"sha256 {'ab' * 6}…"
