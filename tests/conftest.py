@@ -15,6 +15,14 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def _private_ledger(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test gets its own replacement ledger; none writes into the user's data directory."""
+    monkeypatch.setenv("AUDIENCE_PREP_LEDGER", str(tmp_path_factory.mktemp("ledger")))
+
+
 @pytest.fixture(scope="session")
 def _emulator_server() -> Iterator[CommBoxEmulator]:
     with CommBoxEmulator() as emulator:
