@@ -19,6 +19,7 @@ from audience_prep._dedupe import Keep, check_keep, dedupe
 from audience_prep._errors import ConfigurationError, InternalValidationError, MappingError
 from audience_prep._normalize import FROM, NOTE, PHONE, PhoneOptions, normalize_phones
 from audience_prep._phones import PhoneFormat, check_phone_format, check_region
+from audience_prep._progress import ProgressCallback, ignore
 from audience_prep._rejects import build_rejected
 from audience_prep._report import PrepReport
 from audience_prep._schema import AudienceSchema, load_schema
@@ -115,6 +116,7 @@ def prepare(
     encoding: str | None = None,
     delimiter: str | None = None,
     header_row: int | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Prepared:
     """Turn ``source`` into a validated CommBox audience; every input row is kept or rejected.
 
@@ -123,8 +125,10 @@ def prepare(
     ``columns`` maps source headers to canonical names and wins over automatic matching.
     ``header_row`` (1-based) says where the header is when titles sit above it; by default it
     is the first of the first 20 rows that matches the schema's aliases.
+    ``progress(stage, done, total)`` is called as the stages advance (see ``ProgressCallback``).
     See the README for every option and reason code.
     """
+    report_progress = progress or ignore
     region = _check_options(region, region_column, keep, phone_format, extra_columns)
     audience_schema = load_schema(schema)
     read_options = ReadOptions(
@@ -134,8 +138,10 @@ def prepare(
         header_row=header_row,
         is_header=audience_schema.is_header,
         region=region,
+        progress=progress,
     )
     table = read_source(source, read_options)
+    rows = table.frame.height
     mapping = map_columns(table.headers, audience_schema, overrides=columns, source=table.source)
     phone_options = PhoneOptions(
         sources=mapping.phone_sources,
@@ -145,16 +151,21 @@ def prepare(
         phone_format=phone_format,
     )
     malformed = table.frame.filter(pl.col(MALFORMED))
+    report_progress("normalize", 0, rows)
     worked = normalize_phones(table.frame.filter(~pl.col(MALFORMED)), phone_options)
     valid = worked.filter(pl.col(PHONE).is_not_null())
+    report_progress("dedupe", 0, rows)
     kept, duplicates = dedupe(valid, key=PHONE, row=ROW, keep=keep, completeness=[*table.headers])
     frame = _output_frame(kept, mapping, audience_schema, extra_columns)
+    report_progress("validate", 0, frame.height)
     _validate(frame, audience_schema, phone_format)
+    report_progress("write", 0, frame.height)
     rejected = build_rejected(worked.filter(pl.col(PHONE).is_null()), duplicates, malformed, table)
     csv = write_csv(frame)
     report = _report(
         table, mapping, audience_schema, frame, kept, rejected, csv, phone_options, keep
     )
+    report_progress("write", frame.height, frame.height)
     log.info("prepared %s: %r", table.source, report)
     return Prepared(frame, rejected, report, csv)
 

@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeAlias
 import polars as pl
 
 from audience_prep._errors import SourceReadError
+from audience_prep._progress import ProgressCallback, read_with_progress
 from audience_prep._tabular import FILE, MALFORMED, ROW, read_csv_table, table_from_rows
 from audience_prep._text import first_line
 
@@ -53,6 +54,7 @@ class ReadOptions:
     header_row: int | None = None
     is_header: Callable[[Sequence[str]], bool] | None = None
     region: str | None = None
+    progress: ProgressCallback | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,8 @@ def read_source(source: Source, options: ReadOptions | None = None) -> RawTable:
         return _read_many(list(source), ", ".join(str(s) for s in source), options)
     if isinstance(source, str | Path):
         path = Path(source)
-        return _read_bytes(_read_path(path), str(path), path.suffix.lower(), options)
+        data = _read_path(path, options.progress)
+        return _read_bytes(data, str(path), path.suffix.lower(), options)
     if isinstance(source, bytes | bytearray | memoryview):
         return _read_bytes(bytes(source), "<bytes>", "", options)
     if hasattr(source, "read"):
@@ -126,8 +129,10 @@ def _read_many(paths: list[str | Path], label: str, options: ReadOptions) -> Raw
     )
 
 
-def _read_path(path: Path) -> bytes:
+def _read_path(path: Path, progress: ProgressCallback | None) -> bytes:
     try:
+        if progress is not None:
+            return read_with_progress(str(path), path.stat().st_size, progress)
         return path.read_bytes()
     except FileNotFoundError as exc:
         raise SourceReadError(str(path), "no such file.") from exc

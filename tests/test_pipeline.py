@@ -392,3 +392,15 @@ def test_accounting_invariant(
         if first or second:
             expected.add(first or second)
     assert set(prepared.frame["phone1"].to_list()) == expected
+
+
+def test_progress_reports_every_stage_in_order(tmp_path: Path) -> None:
+    events: list[tuple[str, int, int | None]] = []
+    prepared = ap.prepare(SAMPLE, region="IL", progress=lambda *e: events.append(e))
+    stages = list(dict.fromkeys(stage for stage, _, _ in events))
+    assert stages == ["read", "normalize", "dedupe", "validate", "write"]
+    reads = [(done, total) for stage, done, total in events if stage == "read"]
+    assert reads[0] == (0, SAMPLE.stat().st_size)
+    assert reads[-1] == (SAMPLE.stat().st_size, SAMPLE.stat().st_size)
+    assert events[-1] == ("write", prepared.report.rows_written, prepared.report.rows_written)
+    assert prepared.to_csv() == ap.prepare(SAMPLE, region="IL").to_csv()

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
 import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from audience_prep._errors import (
     AudiencePrepError,
@@ -17,6 +27,7 @@ from audience_prep._errors import (
     InputError,
     MappingError,
 )
+from audience_prep._progress import ProgressCallback
 
 EXIT_OK = 0
 EXIT_INPUT = 1
@@ -75,3 +86,33 @@ def cli() -> None:
 
 
 Command = Callable[..., None]
+
+
+@contextmanager
+def progress_display(enabled: bool) -> Iterator[ProgressCallback | None]:
+    """A rich progress display on stderr for prepare()'s stages, when ``enabled`` and a terminal.
+
+    Yields the callback to pass as ``progress=``, or None when nothing is shown.
+    """
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(stage: str, done: int, total: int | None) -> None:
+            for other, task in tasks.items():
+                if other != stage:
+                    finished = bar.tasks[task].total or 1
+                    bar.update(task, completed=finished, total=finished)
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update

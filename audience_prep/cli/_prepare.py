@@ -15,7 +15,7 @@ from rich.table import Table
 
 from audience_prep._errors import NoValidRowsError
 from audience_prep._pipeline import Prepared, prepare
-from audience_prep.cli._common import cli, configure_logging, handle_errors
+from audience_prep.cli._common import cli, configure_logging, handle_errors, progress_display
 
 PREPARE_EXAMPLES = """\b
 Examples:
@@ -110,11 +110,13 @@ def common_flags(command: Callable[..., Any]) -> Callable[..., Any]:
 @prepare_options
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Audience CSV ('-': stdout).")
 @click.option("--rejects", type=click.Path(dir_okay=False), help="Write rejected rows to a CSV.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @common_flags
 def prepare_command(
     input_path: str,
     output: str | None,
     rejects: str | None,
+    quiet: bool,
     as_json: bool,
     verbose: bool,
     debug: bool,
@@ -122,8 +124,8 @@ def prepare_command(
 ) -> None:
     """Validate INPUT and write a CommBox audience file; report what was rejected and why."""
     configure_logging(verbose)
-    with handle_errors(debug):
-        prepared = run_prepare(input_path, **options)
+    with handle_errors(debug), progress_display(not (quiet or as_json)) as progress:
+        prepared = run_prepare(input_path, progress=progress, **options)
         report = prepared.report
         if report.rows_written == 0:
             raise NoValidRowsError(report.source, report.rows_read, report.rejected_by_reason)
