@@ -8,6 +8,7 @@ differ only in their I/O: ``httpx.Client`` or ``httpx.AsyncClient``, a blocking 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -17,6 +18,8 @@ import httpx
 import tenacity
 
 from audience_prep._client_core import DEFAULT_TIMEOUT, ClientCore, Plan, UploadReport
+from audience_prep._errors import CommBoxError
+from audience_prep._ledger import Ledger
 from audience_prep._payload import AudienceData, SupportsAudienceBytes
 from audience_prep._responses import CommBoxAnswer
 from audience_prep._retry import Backoff, retry_policy
@@ -38,6 +41,14 @@ class CommBoxClient(ClientCore):
     retried (``Retry-After`` honoured, else exponential backoff with jitter) up to
     ``max_attempts`` attempts and ``max_retry_time`` seconds; then the last ``CommBoxError`` is
     raised with its ``attempts``. ``transport`` and ``sleep`` exist for tests.
+
+    The replacement ledger (``ledger=True``, the default) records every successful upload in
+    ``ledger_dir`` (default ``$AUDIENCE_PREP_LEDGER``, else the per-user data directory); pass
+    a ``Ledger`` for its other options, or ``ledger=False`` for none. With it, a replacement
+    reports what it adds and removes (``report.diff``, also on a dry run) and is refused
+    (``ShrinkGuardError``) when it removes more than ``max_removed_share`` of the previous
+    members or holds fewer than ``min_rows`` rows, unless ``allow_shrink=True``; ``rollback``
+    re-uploads an earlier kept file. A dry run writes nothing.
     """
 
     def __init__(
@@ -50,6 +61,8 @@ class CommBoxClient(ClientCore):
         max_attempts: int = 5,
         max_retry_time: float = 120.0,
         sleep: Callable[[float], None] = time.sleep,
+        ledger: Ledger | bool = True,
+        ledger_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__(
             token=token,
@@ -57,6 +70,8 @@ class CommBoxClient(ClientCore):
             timeout=timeout,
             max_attempts=max_attempts,
             max_retry_time=max_retry_time,
+            ledger=ledger,
+            ledger_dir=ledger_dir,
         )
         self._sleep = sleep
         self._http = httpx.Client(transport=transport, timeout=self._timeout)
@@ -84,15 +99,47 @@ class CommBoxClient(ClientCore):
         dry_run: bool = False,
         allow_empty: bool = False,
         max_rejected_share: float = 0.5,
+        max_removed_share: float = 0.3,
+        min_rows: int = 0,
+        allow_shrink: bool = False,
     ) -> UploadReport:
         """Replace every member of static audience ``audience_id`` with the rows of ``data``.
 
         ``data`` is a prepared audience, CSV bytes, or a path to a .csv or .xlsx file.
         """
-        plan = self._plan_replace(
-            audience_id, data, allow_empty=allow_empty, max_rejected_share=max_rejected_share
-        )
+        guards = {
+            "allow_empty": allow_empty,
+            "max_rejected_share": max_rejected_share,
+            "max_removed_share": max_removed_share,
+            "min_rows": min_rows,
+            "allow_shrink": allow_shrink,
+        }
+        plan = self._plan_replace(audience_id, data, guards=guards)
         return self._run(plan, dry_run=dry_run)
+
+    def rollback(
+        self,
+        audience_id: str,
+        *,
+        to: int | None = None,
+        dry_run: bool = False,
+        max_removed_share: float = 0.3,
+        min_rows: int = 0,
+        allow_shrink: bool = False,
+    ) -> UploadReport:
+        """Re-upload the file ledger entry ``to`` kept (default: the last different ok upload).
+
+        The same guards as ``replace_audience`` apply; ``LedgerError`` when there is no such
+        entry or its file was not kept.
+        """
+        guards = {
+            "allow_empty": False,
+            "max_rejected_share": 1.0,
+            "max_removed_share": max_removed_share,
+            "min_rows": min_rows,
+            "allow_shrink": allow_shrink,
+        }
+        return self._run(self._plan_rollback(audience_id, to, guards), dry_run=dry_run)
 
     def create_audience(
         self,
@@ -116,6 +163,15 @@ class CommBoxClient(ClientCore):
         self._log_start(plan, dry_run=dry_run)
         if dry_run:
             return self._report(plan, None, 0, started)
+        entry = self._ledger_begin(plan)
+        try:
+            answer, attempts = self._send_with_retries(plan)
+        except CommBoxError as exc:
+            self._ledger_fail(entry, exc)
+            raise
+        return self._ledger_commit(plan, entry, self._report(plan, answer, attempts, started))
+
+    def _send_with_retries(self, plan: Plan) -> tuple[CommBoxAnswer | None, int]:
         backoff = Backoff()
         policy = retry_policy(
             max_attempts=self.max_attempts,
@@ -129,7 +185,7 @@ class CommBoxClient(ClientCore):
             with attempt:
                 attempts = attempt.retry_state.attempt_number
                 answer = self._send(plan, attempts, backoff)
-        return self._report(plan, answer, attempts, started)
+        return answer, attempts
 
     def _send(self, plan: Plan, attempt: int, backoff: Backoff) -> CommBoxAnswer:
         backoff.retry_after = None
@@ -157,6 +213,8 @@ class AsyncCommBoxClient(ClientCore):
         max_attempts: int = 5,
         max_retry_time: float = 120.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        ledger: Ledger | bool = True,
+        ledger_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__(
             token=token,
@@ -164,6 +222,8 @@ class AsyncCommBoxClient(ClientCore):
             timeout=timeout,
             max_attempts=max_attempts,
             max_retry_time=max_retry_time,
+            ledger=ledger,
+            ledger_dir=ledger_dir,
         )
         self._sleep = sleep
         self._http = httpx.AsyncClient(transport=transport, timeout=self._timeout)
@@ -191,11 +251,40 @@ class AsyncCommBoxClient(ClientCore):
         dry_run: bool = False,
         allow_empty: bool = False,
         max_rejected_share: float = 0.5,
+        max_removed_share: float = 0.3,
+        min_rows: int = 0,
+        allow_shrink: bool = False,
     ) -> UploadReport:
         """Replace every member of static audience ``audience_id`` with the rows of ``data``."""
-        plan = self._plan_replace(
-            audience_id, data, allow_empty=allow_empty, max_rejected_share=max_rejected_share
-        )
+        guards = {
+            "allow_empty": allow_empty,
+            "max_rejected_share": max_rejected_share,
+            "max_removed_share": max_removed_share,
+            "min_rows": min_rows,
+            "allow_shrink": allow_shrink,
+        }
+        plan = await asyncio.to_thread(self._plan_replace, audience_id, data, guards=guards)
+        return await self._run(plan, dry_run=dry_run)
+
+    async def rollback(
+        self,
+        audience_id: str,
+        *,
+        to: int | None = None,
+        dry_run: bool = False,
+        max_removed_share: float = 0.3,
+        min_rows: int = 0,
+        allow_shrink: bool = False,
+    ) -> UploadReport:
+        """Re-upload the file ledger entry ``to`` kept (default: the last different ok upload)."""
+        guards = {
+            "allow_empty": False,
+            "max_rejected_share": 1.0,
+            "max_removed_share": max_removed_share,
+            "min_rows": min_rows,
+            "allow_shrink": allow_shrink,
+        }
+        plan = await asyncio.to_thread(self._plan_rollback, audience_id, to, guards)
         return await self._run(plan, dry_run=dry_run)
 
     async def create_audience(
@@ -215,6 +304,16 @@ class AsyncCommBoxClient(ClientCore):
         self._log_start(plan, dry_run=dry_run)
         if dry_run:
             return self._report(plan, None, 0, started)
+        entry = await asyncio.to_thread(self._ledger_begin, plan)
+        try:
+            answer, attempts = await self._send_with_retries(plan)
+        except CommBoxError as exc:
+            await asyncio.to_thread(self._ledger_fail, entry, exc)
+            raise
+        report = self._report(plan, answer, attempts, started)
+        return await asyncio.to_thread(self._ledger_commit, plan, entry, report)
+
+    async def _send_with_retries(self, plan: Plan) -> tuple[CommBoxAnswer | None, int]:
         backoff = Backoff()
         policy = retry_policy(
             max_attempts=self.max_attempts,
@@ -228,7 +327,7 @@ class AsyncCommBoxClient(ClientCore):
             with attempt:
                 attempts = attempt.retry_state.attempt_number
                 answer = await self._send(plan, attempts, backoff)
-        return self._report(plan, answer, attempts, started)
+        return answer, attempts
 
     async def _send(self, plan: Plan, attempt: int, backoff: Backoff) -> CommBoxAnswer:
         backoff.retry_after = None

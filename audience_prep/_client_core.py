@@ -10,13 +10,28 @@ import ipaddress
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
 
-from audience_prep._errors import ConfigurationError, UnexpectedResponseError
+from audience_prep._errors import (
+    CommBoxError,
+    ConfigurationError,
+    LedgerError,
+    TerminalCommBoxError,
+    UnexpectedResponseError,
+)
+from audience_prep._ledger import Ledger, LedgerEntry
+from audience_prep._ledger_client import (
+    LedgerPlan,
+    host_of,
+    pick_rollback,
+    plan_entry,
+    resolve_ledger,
+)
+from audience_prep._ledger_diff import ReplacementDiff, check_shrink
 from audience_prep._payload import AudienceData, AudiencePayload, check_guards, load_payload
 from audience_prep._responses import (
     CommBoxAnswer,
@@ -41,7 +56,9 @@ class UploadReport:
 
     ``rows_uploaded`` is counted from the bytes sent, never taken from the caller. A dry run has
     ``dry_run=True``, ``status_code=None`` and ``attempts=0``. For ``create_audience`` the
-    ``audience_id`` is the id CommBox returned (None on a dry run).
+    ``audience_id`` is the id CommBox returned (None on a dry run). With a ledger, ``diff`` is
+    what the replacement adds and removes (also on a dry run) and ``ledger_entry`` the id of
+    the entry that recorded the upload (None on a dry run).
     """
 
     audience_id: str | None
@@ -57,10 +74,15 @@ class UploadReport:
     operation: Literal["replace", "create"]
     filename: str
     name: str | None = None
+    diff: ReplacementDiff | None = None
+    ledger_entry: int | None = None
+    rollback_of: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The report as plain JSON-ready values."""
-        return asdict(self)
+        """The report as plain JSON-ready values (the diff as counts, never phones)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["diff"] = None if self.diff is None else self.diff.to_dict()
+        return data
 
     def __repr__(self) -> str:
         outcome = "dry run" if self.dry_run else f"status {self.status_code}"
@@ -82,6 +104,7 @@ class Plan:
     payload: AudiencePayload
     audience_id: str | None = None
     name: str | None = None
+    ledger: LedgerPlan | None = None
 
 
 class _Secret:
@@ -157,6 +180,8 @@ class ClientCore:
         timeout: float | httpx.Timeout,
         max_attempts: int,
         max_retry_time: float,
+        ledger: Ledger | bool = True,
+        ledger_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ConfigurationError(f"max_attempts must be at least 1, got {max_attempts}.")
@@ -167,6 +192,8 @@ class ClientCore:
         self.max_attempts = max_attempts
         self.max_retry_time = max_retry_time
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.ledger = resolve_ledger(ledger, ledger_dir)
+        self._host = host_of(self.base_url)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, token={self._token!r})"
@@ -179,9 +206,10 @@ class ClientCore:
         audience_id: str,
         data: AudienceData,
         *,
-        allow_empty: bool,
-        max_rejected_share: float,
+        guards: dict[str, Any],
+        rollback: LedgerEntry | None = None,
     ) -> Plan:
+        """Load, guard and diff one replacement; ``guards`` are the replace keywords."""
         audience_id = str(audience_id).strip()
         if not audience_id:
             raise ConfigurationError("The audience id is empty; pass the id CommBox shows.")
@@ -190,12 +218,44 @@ class ClientCore:
             payload,
             data,
             audience_id=audience_id,
-            allow_empty=allow_empty,
-            max_rejected_share=max_rejected_share,
+            allow_empty=guards["allow_empty"],
+            max_rejected_share=guards["max_rejected_share"],
+        )
+        ledger_plan = None
+        if self.ledger is not None:
+            ledger_plan = plan_entry(
+                self.ledger,
+                operation="rollback" if rollback else "replace",
+                audience_id=audience_id,
+                host=self._host,
+                data=data,
+                payload=payload,
+                options=guards,
+                manifest=None if rollback is None else rollback.manifest,
+                rollback_of=None if rollback is None else rollback.entry_id,
+            )
+        check_shrink(
+            None if ledger_plan is None else ledger_plan.diff,
+            audience_id=audience_id,
+            rows=payload.rows,
+            max_removed_share=guards["max_removed_share"],
+            min_rows=guards["min_rows"],
+            allow_shrink=guards["allow_shrink"],
         )
         url = f"{self.base_url}Audiences/{quote(audience_id, safe='')}"
         target = f"audience {audience_id}"
-        return Plan("replace", "PUT", url, target, payload, audience_id=audience_id)
+        return Plan("replace", "PUT", url, target, payload, audience_id, ledger=ledger_plan)
+
+    def _plan_rollback(self, audience_id: str, to: int | None, guards: dict[str, Any]) -> Plan:
+        """Plan re-uploading a kept file: entry ``to``, else the last different ok upload."""
+        if self.ledger is None:
+            raise ConfigurationError("Rollback needs the ledger; do not pass ledger=False.")
+        audience_id = str(audience_id).strip()
+        entries = self.ledger.history(audience_id, host=self._host)
+        target = pick_rollback(entries, to, audience_id=audience_id)
+        content = self.ledger.kept_file(target)
+        logger.info("Rolling audience %s back to entry %d", audience_id, target.entry_id)
+        return self._plan_replace(audience_id, content, guards=guards, rollback=target)
 
     def _plan_create(self, name: str, data: AudienceData, *, max_rejected_share: float) -> Plan:
         if not name.strip():
@@ -204,8 +264,60 @@ class ClientCore:
         check_guards(
             payload, data, audience_id=name, allow_empty=True, max_rejected_share=max_rejected_share
         )
+        ledger_plan = None
+        if self.ledger is not None:
+            ledger_plan = plan_entry(
+                self.ledger,
+                operation="create",
+                audience_id="",
+                host=self._host,
+                data=data,
+                payload=payload,
+                options={"name": name, "max_rejected_share": max_rejected_share},
+            )
         target = f"new audience {name!r}"
-        return Plan("create", "POST", f"{self.base_url}audiences", target, payload, name=name)
+        url = f"{self.base_url}audiences"
+        return Plan("create", "POST", url, target, payload, name=name, ledger=ledger_plan)
+
+    def _ledger_begin(self, plan: Plan) -> LedgerEntry | None:
+        """Write the write-ahead (pending) entry of a replacement, before anything is sent."""
+        if self.ledger is None or plan.ledger is None or plan.operation == "create":
+            return None
+        return self.ledger.begin(plan.ledger.draft, plan.ledger.members, plan.payload.content)
+
+    def _ledger_fail(self, entry: LedgerEntry | None, exc: CommBoxError) -> None:
+        """Mark an entry failed when CommBox refused it; otherwise the outcome is unknown."""
+        if self.ledger is None or entry is None:
+            return
+        if isinstance(exc, TerminalCommBoxError) and exc.status_code is not None:
+            self.ledger.fail(entry, f"{type(exc).__name__}: HTTP {exc.status_code}")
+            return
+        logger.warning(
+            "Ledger entry %d of audience %s stays pending: after %s the audience may or may "
+            "not hold this upload",
+            entry.entry_id,
+            entry.audience_id,
+            type(exc).__name__,
+        )
+
+    def _ledger_commit(
+        self, plan: Plan, entry: LedgerEntry | None, report: UploadReport
+    ) -> UploadReport:
+        """Record a successful upload; a create is recorded under the id CommBox returned."""
+        if self.ledger is None or plan.ledger is None:
+            return report
+        try:
+            if entry is None:  # a create: the audience id exists only now
+                draft = replace(plan.ledger.draft, audience_id=str(report.audience_id))
+                entry = self.ledger.begin(draft, plan.ledger.members, plan.payload.content)
+            done = self.ledger.commit(entry, report.to_dict())
+        except LedgerError as exc:
+            raise LedgerError(
+                f"{plan.target.capitalize()} was uploaded ({plan.payload.rows} rows, HTTP "
+                f"{report.status_code}), but the ledger could not record it: {exc}",
+                path=exc.path,
+            ) from exc
+        return replace(report, ledger_entry=done.entry_id)
 
     def _build_request(self, http: httpx.Client | httpx.AsyncClient, plan: Plan) -> httpx.Request:
         payload = plan.payload
@@ -273,6 +385,8 @@ class ClientCore:
             operation=plan.operation,
             filename=plan.payload.filename,
             name=plan.name,
+            diff=None if plan.ledger is None else plan.ledger.diff,
+            rollback_of=None if plan.ledger is None else plan.ledger.draft.rollback_of,
         )
         logger.info("Done: %r", report)
         return report
