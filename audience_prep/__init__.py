@@ -39,6 +39,8 @@ from audience_prep._errors import (
     UnexpectedResponseError,
     UnknownRegionError,
 )
+from audience_prep._ledger import Ledger, LedgerEntry
+from audience_prep._ledger_diff import ReplacementDiff
 from audience_prep._phones import REASONS, PhoneResult, normalize_phone
 from audience_prep._pipeline import Prepared, prepare
 from audience_prep._report import PrepReport
@@ -63,6 +65,8 @@ __all__ = [
     "GuardError",
     "InputError",
     "InternalValidationError",
+    "Ledger",
+    "LedgerEntry",
     "LedgerError",
     "MappingError",
     "MissingColumnError",
@@ -72,6 +76,7 @@ __all__ = [
     "Prepared",
     "RateLimitedError",
     "RejectedShareError",
+    "ReplacementDiff",
     "SchemaFileError",
     "ShrinkGuardError",
     "SourceReadError",
