@@ -66,6 +66,7 @@ FALLBACK: Final = "__fallback"
 _NO_READING: Final = "__none"
 _NO_REGION: Final = "__no_region"
 _CWP: Final = "country_code_without_plus"
+_OUT: Final = ("phone", "reason", "note")
 
 IDX, RAW, REGION, STATUS = "idx", "raw", "region", "status"
 TEXT, DIGITS, PLUS, BARE, OWN = "text", "digits", "plus", "bare", "own"
@@ -97,9 +98,11 @@ def normalize_series(
         .alias(STATUS)
     )
     open_rows = frame.filter(pl.col(STATUS).is_null())
-    decided = _decide(open_rows, mobile_only)
-    settled = frame.filter(pl.col(STATUS).is_not_null()).select(IDX, RAW, REGION, STATUS)
-    settled = pl.concat([settled, decided], how="diagonal_relaxed")
+    settled = frame.filter(pl.col(STATUS).is_not_null()).select(
+        IDX, RAW, REGION, STATUS, *(pl.lit(None, pl.String).alias(c) for c in _OUT)
+    )
+    if open_rows.height:
+        settled = pl.concat([settled, _decide(open_rows, mobile_only)], how="diagonal_relaxed")
     result = _with_fallback(settled, mobile_only, phone_format)
     if phone_format == "digits":
         result = result.with_columns(pl.col("phone").str.strip_prefix("+"))
