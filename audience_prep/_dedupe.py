@@ -22,6 +22,8 @@ from audience_prep._errors import ConfigurationError
 Keep = Literal["first", "last", "most_complete"]
 KEEP_POLICIES: Final = ("first", "last", "most_complete")
 DUPLICATE_OF = "duplicate_of"
+DUPLICATE_OF_FILE = "__duplicate_of_file"
+_ORDINAL = "__ordinal"
 
 
 def check_keep(keep: str) -> None:
@@ -35,28 +37,42 @@ def dedupe(
     *,
     key: str,
     row: str,
+    file: str,
     keep: Keep = "first",
     completeness: Sequence[str] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split ``frame`` (sorted by ``row``) into kept rows and duplicates (with DUPLICATE_OF).
+    """Split ``frame`` (in source order) into kept rows and duplicates.
 
-    ``completeness`` names the cells counted by ``"most_complete"``.
+    Duplicates carry DUPLICATE_OF (the kept row's ``row``) and DUPLICATE_OF_FILE (its
+    ``file``): with several input files, row numbers alone are not unique. ``completeness``
+    names the cells counted by ``"most_complete"``.
     """
     check_keep(keep)
-    winner = _winner(key, row, keep, completeness).alias(DUPLICATE_OF)
-    marked = frame.with_columns(winner)
-    is_kept = pl.col(DUPLICATE_OF) == pl.col(row)
-    kept = marked.filter(is_kept).drop(DUPLICATE_OF)
-    duplicates = marked.filter(~is_kept)
+    numbered = frame.with_row_index(_ORDINAL)
+    winner = _winner(key, keep, completeness)
+    marked = numbered.with_columns(winner.alias(_ORDINAL + "_kept"))
+    is_kept = pl.col(_ORDINAL + "_kept") == pl.col(_ORDINAL)
+    kept = marked.filter(is_kept).drop(_ORDINAL, _ORDINAL + "_kept")
+    lookup = marked.filter(is_kept).select(
+        pl.col(_ORDINAL).alias(_ORDINAL + "_kept"),
+        pl.col(row).alias(DUPLICATE_OF),
+        pl.col(file).alias(DUPLICATE_OF_FILE),
+    )
+    duplicates = (
+        marked.filter(~is_kept)
+        .join(lookup, on=_ORDINAL + "_kept", how="left", maintain_order="left")
+        .drop(_ORDINAL, _ORDINAL + "_kept")
+    )
     return kept, duplicates
 
 
-def _winner(key: str, row: str, keep: Keep, completeness: Sequence[str]) -> pl.Expr:
-    """The source row of the kept row of each key, broadcast to every row of that key."""
+def _winner(key: str, keep: Keep, completeness: Sequence[str]) -> pl.Expr:
+    """The ordinal of the kept row of each key, broadcast to every row of that key."""
+    ordinal = pl.col(_ORDINAL)
     if keep == "first":
-        return pl.col(row).min().over(key)
+        return ordinal.min().over(key)
     if keep == "last":
-        return pl.col(row).max().over(key)
+        return ordinal.max().over(key)
     filled = (
         pl.sum_horizontal(
             (pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "")).cast(pl.Int32)
@@ -65,4 +81,4 @@ def _winner(key: str, row: str, keep: Keep, completeness: Sequence[str]) -> pl.E
         if completeness
         else pl.lit(0)
     )
-    return pl.col(row).sort_by([filled, pl.col(row)], descending=[True, False]).first().over(key)
+    return ordinal.sort_by([filled, ordinal], descending=[True, False]).first().over(key)

@@ -23,7 +23,7 @@ from audience_prep._progress import ProgressCallback, ignore
 from audience_prep._rejects import build_rejected
 from audience_prep._report import PrepReport
 from audience_prep._schema import AudienceSchema, load_schema
-from audience_prep._sources import MALFORMED, ROW, RawTable, ReadOptions, Source, read_source
+from audience_prep._sources import FILE, MALFORMED, ROW, RawTable, ReadOptions, Source, read_source
 from audience_prep._text import header_key
 from audience_prep._version import __version__
 
@@ -155,7 +155,9 @@ def prepare(
     worked = normalize_phones(table.frame.filter(~pl.col(MALFORMED)), phone_options)
     valid = worked.filter(pl.col(PHONE).is_not_null())
     report_progress("dedupe", 0, rows)
-    kept, duplicates = dedupe(valid, key=PHONE, row=ROW, keep=keep, completeness=[*table.headers])
+    kept, duplicates = dedupe(
+        valid, key=PHONE, row=ROW, file=FILE, keep=keep, completeness=[*table.headers]
+    )
     frame = _output_frame(kept, mapping, audience_schema, extra_columns)
     report_progress("validate", 0, frame.height)
     _validate(frame, audience_schema, phone_format)

@@ -11,21 +11,7 @@ from typing import TypeAlias
 ProgressCallback: TypeAlias = Callable[[str, int, "int | None"], None]
 
 STAGES = ("read", "normalize", "dedupe", "validate", "write")
-_CHUNK = 8 * 1024 * 1024
 
 
 def ignore(_stage: str, _done: int, _total: int | None) -> None:
     """The default callback: report nothing."""
-
-
-def read_with_progress(path: str, size: int, progress: ProgressCallback) -> bytes:
-    """Read a file in chunks, reporting bytes read (the join costs one transient copy)."""
-    chunks = []
-    done = 0
-    progress("read", 0, size)
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            chunks.append(chunk)
-            done += len(chunk)
-            progress("read", done, max(size, done))
-    return b"".join(chunks)

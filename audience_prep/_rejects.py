@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from audience_prep._dedupe import DUPLICATE_OF
+from audience_prep._dedupe import DUPLICATE_OF, DUPLICATE_OF_FILE
 from audience_prep._normalize import PHONE, RAW, REASON, REGION, REGION_RAW
 from audience_prep._sources import FILE, ROW, RawTable
 
@@ -49,9 +49,7 @@ def build_rejected(
             pl.col(ROW).alias("source_row"),
             pl.col(RAW).alias("raw_phone"),
             pl.lit("duplicate").alias("reason"),
-            pl.format("duplicate of row {} ({})", pl.col(DUPLICATE_OF), pl.col(PHONE)).alias(
-                "message"
-            ),
+            _duplicate_message(len(table.files) > 1).alias("message"),
             pl.col(DUPLICATE_OF).cast(pl.Int64),
             *originals,
         ),
@@ -59,6 +57,18 @@ def build_rejected(
     order = {name: position for position, name in enumerate(table.files)}
     file_order = pl.col("source_file").replace_strict(order, default=0, return_dtype=pl.Int64)
     return pl.concat(parts, how="vertical").sort(file_order, "source_row")
+
+
+def _duplicate_message(several_files: bool) -> pl.Expr:
+    """Which kept row a duplicate duplicated; with several files, in which file."""
+    if several_files:
+        return pl.format(
+            "duplicate of row {} of {} ({})",
+            pl.col(DUPLICATE_OF),
+            pl.col(DUPLICATE_OF_FILE),
+            pl.col(PHONE),
+        )
+    return pl.format("duplicate of row {} ({})", pl.col(DUPLICATE_OF), pl.col(PHONE))
 
 
 def _message(columns: list[str]) -> pl.Expr:

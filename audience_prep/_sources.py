@@ -22,8 +22,9 @@ from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 import polars as pl
 
-from audience_prep._errors import SourceReadError
-from audience_prep._progress import ProgressCallback, read_with_progress
+from audience_prep._decode import CsvBody
+from audience_prep._errors import ConfigurationError, SourceReadError
+from audience_prep._progress import ProgressCallback, ignore
 from audience_prep._tabular import FILE, MALFORMED, ROW, read_csv_table, table_from_rows
 from audience_prep._text import first_line
 
@@ -76,6 +77,8 @@ class RawTable:
 def read_source(source: Source, options: ReadOptions | None = None) -> RawTable:
     """Read ``source`` into a :class:`RawTable`; raise SourceReadError when it is not a table."""
     options = options or ReadOptions()
+    if options.header_row is not None and options.header_row < 1:
+        raise ConfigurationError(f"header_row is 1-based, not {options.header_row}.")
     if isinstance(source, pl.LazyFrame):
         return _from_frame(source.collect(), "<polars.LazyFrame>", "polars")
     if isinstance(source, pl.DataFrame):
@@ -87,9 +90,7 @@ def read_source(source: Source, options: ReadOptions | None = None) -> RawTable:
     if isinstance(source, list | tuple):
         return _read_many(list(source), ", ".join(str(s) for s in source), options)
     if isinstance(source, str | Path):
-        path = Path(source)
-        data = _read_path(path, options.progress)
-        return _read_bytes(data, str(path), path.suffix.lower(), options)
+        return _read_path(Path(source), options)
     if isinstance(source, bytes | bytearray | memoryview):
         return _read_bytes(bytes(source), "<bytes>", "", options)
     if hasattr(source, "read"):
@@ -129,17 +130,27 @@ def _read_many(paths: list[str | Path], label: str, options: ReadOptions) -> Raw
     )
 
 
-def _read_path(path: Path, progress: ProgressCallback | None) -> bytes:
+def _read_path(path: Path, options: ReadOptions) -> RawTable:
+    """A file: CSV is handed to polars as a path (no copy in Python); others are read whole."""
+    progress = options.progress or ignore
     try:
-        if progress is not None:
-            return read_with_progress(str(path), path.stat().st_size, progress)
-        return path.read_bytes()
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(8)
+        progress("read", 0, size)
+        suffix = path.suffix.lower()
+        if _sniff_format(head, suffix) == "csv" and size:
+            table = _read_csv(path, str(path), suffix, options)
+        else:
+            table = _read_bytes(path.read_bytes(), str(path), suffix, options)
     except FileNotFoundError as exc:
         raise SourceReadError(str(path), "no such file.") from exc
     except IsADirectoryError as exc:
         raise SourceReadError(str(path), "is a directory, not a file.") from exc
-    except OSError as exc:
+    except PermissionError as exc:
         raise SourceReadError(str(path), f"cannot open it ({exc.strerror}).") from exc
+    progress("read", size, size)
+    return table
 
 
 def _sniff_format(data: bytes, suffix: str) -> str:
@@ -171,6 +182,10 @@ def _read_bytes(data: bytes, name: str, suffix: str, options: ReadOptions) -> Ra
             f"unknown file type {suffix!r}.",
             hint="Supported: .csv .tsv .txt .xlsx .xlsm .xlsb .xls .ods .parquet.",
         )
+    return _read_csv(data, name, suffix, options)
+
+
+def _read_csv(data: CsvBody, name: str, suffix: str, options: ReadOptions) -> RawTable:
     tab = suffix in {".tsv", ".tab"}
     return read_csv_table(
         data,

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from audience_prep._csvtext import (
     HEADER_SEARCH_ROWS,
-    decode_csv_bytes,
     leading_records,
     locate_header,
     malformed_rows,
     read_records,
     sniff_delimiter,
 )
+from audience_prep._decode import CsvBody, open_body
 from audience_prep._errors import ConfigurationError, SourceReadError
 from audience_prep._text import first_line, strip_text
 
@@ -74,7 +77,7 @@ def table_from_rows(
 
 
 def read_csv_table(
-    data: bytes,
+    data: CsvBody,
     name: str,
     *,
     encoding: str | None,
@@ -84,23 +87,24 @@ def read_csv_table(
     region: str | None,
 ) -> RawTable:
     """Read delimited text: decode, sniff, find the header, flag ragged rows."""
-    from dataclasses import replace
-
-    body, used = decode_csv_bytes(data, name, encoding, region=region)
-    sep = delimiter or sniff_delimiter(body)
-    if len(sep) != 1 or not sep.isascii() or sep in '"\r\n':
-        raise ConfigurationError(f"delimiter must be one ASCII character, not {sep!r}.")
-    skip = locate_header(leading_records(body, sep), header_row, is_header)
-    rows, malformed = _fast_rows(body, name, sep, skip)
-    if rows is None or malformed is None or malformed.len() != max(rows.height - 1, 0):
-        rows, malformed = _exact_rows(body, sep, skip)
+    with tempfile.TemporaryDirectory(prefix="audience_prep-") as workdir:
+        decoded = open_body(data, name, encoding, region=region, workdir=Path(workdir))
+        sep = delimiter or sniff_delimiter(decoded.head)
+        if len(sep) != 1 or not sep.isascii() or sep in '"\r\n':
+            raise ConfigurationError(f"delimiter must be one ASCII character, not {sep!r}.")
+        skip = locate_header(leading_records(decoded.head, sep), header_row, is_header)
+        rows, malformed = _fast_rows(decoded.body, name, sep, skip)
+        if rows is None or malformed is None or malformed.len() != max(rows.height - 1, 0):
+            rows, malformed = _exact_rows(decoded.body, sep, skip)
+    if rows.height == 0 and header_row is not None:
+        raise SourceReadError(name, f"header_row={header_row} is past the end of the file.")
     _check_tabular(name, malformed, rows.width)
     table = table_from_rows(rows, name, "csv", 1, None, malformed=malformed, row_offset=skip)
-    return replace(table, encoding=used, delimiter=sep)
+    return replace(table, encoding=decoded.encoding, delimiter=sep)
 
 
 def _fast_rows(
-    body: bytes, name: str, sep: str, skip: int
+    body: CsvBody, name: str, sep: str, skip: int
 ) -> tuple[pl.DataFrame | None, pl.Series | None]:
     """polars reads the records; a vectorised field count flags ragged rows."""
     try:
@@ -125,7 +129,7 @@ def _fast_rows(
     return rows, malformed_rows(body, sep, skip, rows.width)
 
 
-def _exact_rows(body: bytes, sep: str, skip: int) -> tuple[pl.DataFrame, pl.Series]:
+def _exact_rows(body: CsvBody, sep: str, skip: int) -> tuple[pl.DataFrame, pl.Series]:
     """The csv module reads every record: exact field counts when quotes span lines."""
     records = read_records(body, sep)[skip:]
     width = len(records[0]) if records else 0
@@ -164,8 +168,6 @@ def _check_tabular(name: str, malformed: pl.Series, width: int) -> None:
 
 def _drop_empty(table: RawTable) -> RawTable:
     """Skip rows whose every cell is empty; they are counted, not rejected."""
-    from dataclasses import replace
-
     cells = list(table.headers)
     if not cells:
         return table

@@ -404,3 +404,15 @@ def test_progress_reports_every_stage_in_order(tmp_path: Path) -> None:
     assert reads[-1] == (SAMPLE.stat().st_size, SAMPLE.stat().st_size)
     assert events[-1] == ("write", prepared.report.rows_written, prepared.report.rows_written)
     assert prepared.to_csv() == ap.prepare(SAMPLE, region="IL").to_csv()
+
+
+def test_duplicates_across_files_with_the_same_row_numbers(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("Phone,Name\n0502345678,a\n0544123456,b\n", encoding="utf-8")
+    (tmp_path / "b.csv").write_text("Phone,Name\n050-234-5678,c\n", encoding="utf-8")
+    prepared = ap.prepare([tmp_path / "a.csv", tmp_path / "b.csv"], region="IL")
+    assert prepared.frame["full_name"].to_list() == ["a", "b"]
+    duplicate = prepared.rejected.row(0, named=True)
+    assert (duplicate["source_file"], duplicate["source_row"]) == (str(tmp_path / "b.csv"), 2)
+    assert duplicate["duplicate_of"] == 2
+    assert duplicate["message"] == f"duplicate of row 2 of {tmp_path / 'a.csv'} (+972502345678)"
+    assert prepared.report.files == [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]

@@ -197,12 +197,6 @@ def test_delimiter_override_when_the_sniffer_is_wrong() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: bare-CR line endings (Excel for Mac 'CSV (Macintosh)') are not line breaks: "
-    "the whole file reads as one header line, and prepare() returns 0 rows read, no error",
-)
 def test_bare_cr_line_endings() -> None:
     prepared = prepare("mac_cr_lines.csv")
 
@@ -329,12 +323,6 @@ def test_several_files_are_concatenated(source: str | list[str]) -> None:
     assert_accounts(prepared)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: across several files a duplicate's message and duplicate_of give only the "
-    "kept row's number (2), not its file, so it points at the wrong row of the wrong file",
-)
 def test_duplicate_across_files_names_the_kept_rows_file() -> None:
     prepared = ap.prepare(str(DATA / "multi" / "*.csv"), region="IL")
 
@@ -515,13 +503,6 @@ def test_round_trip_through_the_csv_module(
 # --- scale: one extra copy, not more --------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: decode_csv_bytes holds the input bytes, the whole decoded str (2 bytes a "
-    "character for Hebrew) and str.encode's worst-case UTF-8 buffer (3 bytes a character) "
-    "at once: a Python-side peak of about 6x the file, not one extra copy",
-)
 def test_encoding_conversion_holds_one_extra_copy(tmp_path: Path) -> None:
     row = "דנה כהן,050-2345678,תל אביב\r\n"
     path = tmp_path / "big.csv"

@@ -14,7 +14,8 @@ import pytest
 import xlsxwriter
 
 from audience_prep import ConfigurationError, InputError, SourceReadError
-from audience_prep._csvtext import decode_csv_bytes, detect_encoding, sniff_delimiter
+from audience_prep._csvtext import sniff_delimiter
+from audience_prep._decode import detect_encoding, open_body
 from audience_prep._sources import FILE, MALFORMED, ROW, RawTable, ReadOptions, read_source
 
 HEBREW_ROWS = (
@@ -664,9 +665,38 @@ DECODE_TABLE = [
 ]
 
 
+def decode(raw: bytes, encoding: str | None, workdir: Path) -> tuple[bytes, str]:
+    """open_body, with the body read back as UTF-8 bytes without a BOM."""
+    decoded = open_body(raw, "f.csv", encoding, region=None, workdir=workdir)
+    body = decoded.body.read_bytes() if isinstance(decoded.body, Path) else decoded.body
+    return body.removeprefix(codecs.BOM_UTF8), decoded.encoding
+
+
 @pytest.mark.parametrize(("raw", "encoding", "body", "used"), DECODE_TABLE)
-def test_decode_csv_bytes(raw: bytes, encoding: str | None, body: bytes, used: str) -> None:
-    assert decode_csv_bytes(raw, "f.csv", encoding) == (body, used)
+def test_open_body(
+    raw: bytes, encoding: str | None, body: bytes, used: str, tmp_path: Path
+) -> None:
+    assert decode(raw, encoding, tmp_path) == (body, used)
+
+
+def test_utf8_body_is_used_without_a_copy(tmp_path: Path) -> None:
+    raw = "phone,שם\n1,דנה\n".encode()
+    assert open_body(raw, "f.csv", None, region=None, workdir=tmp_path).body is raw
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bare_cr_line_ends_become_newlines(tmp_path: Path) -> None:
+    assert decode(b"phone,name\r1,Dana\r", None, tmp_path) == (
+        b"phone,name\n1,Dana\n",
+        "utf-8",
+    )
+
+
+def test_late_invalid_utf8_is_detected_again(tmp_path: Path) -> None:
+    raw = b"phone,name\n" + b"1,Dana\n" * 20_000 + "1,José\n".encode("cp1252")
+    body, used = decode(raw, None, tmp_path)
+    assert used == "cp1252"
+    assert body.endswith("1,José\n".encode())
 
 
 @pytest.mark.parametrize(
@@ -684,9 +714,9 @@ def test_detect_encoding(raw: bytes, expected: str) -> None:
     assert detect_encoding(raw) == expected
 
 
-def test_invalid_byte_with_utf8_names_the_offset_and_suggests_encoding() -> None:
+def test_invalid_byte_with_utf8_names_the_offset_and_suggests_encoding(tmp_path: Path) -> None:
     with pytest.raises(SourceReadError) as info:
-        decode_csv_bytes(b"phone,name\n1,Jos\xe9\n", "f.csv", "utf-8")
+        decode(b"phone,name\n1,Jos\xe9\n", "utf-8", tmp_path)
 
     assert info.value.source == "f.csv"
     assert info.value.reason == "byte 16 cannot be decoded as utf-8."
@@ -704,9 +734,9 @@ def test_invalid_byte_with_utf8_through_read_source(tmp_path: Path) -> None:
     assert info.value.source == str(path)
 
 
-def test_undecodable_byte_in_a_named_encoding() -> None:
+def test_undecodable_byte_in_a_named_encoding(tmp_path: Path) -> None:
     with pytest.raises(SourceReadError, match=r"byte 0 cannot be decoded as ascii.*encoding="):
-        decode_csv_bytes(b"\xff,phone\n", "f.csv", "ascii")
+        decode(b"\xff,phone\n", "ascii", tmp_path)
 
 
 def test_unknown_encoding_name() -> None:
@@ -962,23 +992,11 @@ def test_xlsx_header_row_past_the_end(workbook: Path) -> None:
         read_source(workbook, ReadOptions(header_row=9))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: in a CSV, header_row= past the end says 'the file has no header row' "
-    "instead of naming header_row= as the Excel path does",
-)
 def test_csv_header_row_past_the_end() -> None:
     with pytest.raises(SourceReadError, match="header_row=9 is past the end of the file"):
         read_source(TITLED, ReadOptions(header_row=9))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="BUG: header_row=0 (or negative) on a CSV leaks a raw OverflowError from "
-    "polars' skip_rows instead of a ConfigurationError saying header_row is 1-based",
-)
 @pytest.mark.parametrize("header_row", [0, -1])
 def test_csv_header_row_below_one_is_a_configuration_error(header_row: int) -> None:
     with pytest.raises(ConfigurationError, match="header_row"):
