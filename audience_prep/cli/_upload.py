@@ -12,6 +12,7 @@ import io
 import json
 import os
 import sys
+from collections.abc import Callable
 from importlib.resources import as_file, files
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,8 @@ from rich.table import Table
 
 from audience_prep._client import CommBoxClient, UploadReport
 from audience_prep._errors import ConfigurationError
+from audience_prep._ledger import Ledger, LedgerMode
+from audience_prep._ledger_diff import ReplacementDiff
 from audience_prep.cli._common import (
     EXIT_INPUT,
     EXIT_USAGE,
@@ -43,6 +46,7 @@ Examples:
   audience-prep upload export.csv --region IL --audience-id 312345 --yes --json
   audience-prep upload export.csv --region IL --audience-id 312345 \\
       --base-url http://127.0.0.1:8765/   # an `audience-prep emulator`
+  audience-prep upload filtered.csv --region IL --audience-id 312345 --allow-shrink
 """
 TOKEN_ENV = "COMMBOX_API_TOKEN"
 SHOWN_MEMBERS = 30
@@ -52,6 +56,69 @@ SHOWN_COLUMNS = 4
 def stdin_is_terminal() -> bool:
     """Whether a person can answer a prompt (a seam tests replace to act as a terminal)."""
     return sys.stdin.isatty()
+
+
+ledger_dir_option = click.option(
+    "--ledger",
+    "ledger_dir",
+    envvar="AUDIENCE_PREP_LEDGER",
+    type=click.Path(file_okay=False),
+    help="Ledger directory  [env AUDIENCE_PREP_LEDGER; default: per-user data dir]",
+)
+
+
+def ledger_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--ledger DIR, --no-ledger and --ledger-mode."""
+    options = [
+        ledger_dir_option,
+        click.option("--no-ledger", is_flag=True, help="Record nothing; no diff, no shrink guard."),
+        click.option(
+            "--ledger-mode",
+            type=click.Choice(["phones", "hashes"]),
+            default="phones",
+            show_default=True,
+            help="hashes: store salted hashes of the phones and no file copies (no rollback).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def make_ledger(ledger_dir: str | None, no_ledger: bool, ledger_mode: str) -> Ledger | bool:
+    """The client's ``ledger=`` for the ledger flags."""
+    if no_ledger:
+        return False
+    mode: LedgerMode = "hashes" if ledger_mode == "hashes" else "phones"
+    return Ledger(ledger_dir, mode=mode)
+
+
+def shrink_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--max-removed-share, --min-rows and --allow-shrink."""
+    options = [
+        click.option(
+            "--max-removed-share",
+            type=click.FloatRange(0.0, 1.0),
+            default=0.3,
+            show_default=True,
+            help="Refuse when a larger share of the previous members would be removed.",
+        ),
+        click.option(
+            "--min-rows",
+            type=click.IntRange(0),
+            default=0,
+            show_default=True,
+            help="Refuse an audience with fewer rows.",
+        ),
+        click.option(
+            "--allow-shrink",
+            is_flag=True,
+            help="Replace even past --max-removed-share or --min-rows (--yes does not).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def _token() -> str:
@@ -83,6 +150,8 @@ def _token() -> str:
     show_default=True,
     help="Refuse when a larger share of the input rows was rejected.",
 )
+@shrink_options
+@ledger_options
 @click.option("--yes", "-y", is_flag=True, help="Replace without asking.")
 @common_flags
 def upload_command(
@@ -92,6 +161,12 @@ def upload_command(
     dry_run: bool,
     allow_empty: bool,
     max_rejected_share: float,
+    max_removed_share: float,
+    min_rows: int,
+    allow_shrink: bool,
+    ledger_dir: str | None,
+    no_ledger: bool,
+    ledger_mode: str,
     yes: bool,
     as_json: bool,
     verbose: bool,
@@ -100,7 +175,9 @@ def upload_command(
 ) -> None:
     """Prepare INPUT and replace every member of a CommBox static audience with it.
 
-    Every previous member of the audience is removed. Unless --yes, the counts are shown and
+    Every previous member of the audience is removed. The ledger compares INPUT with the last
+    upload to this audience and refuses to remove more than --max-removed-share of its
+    members unless --allow-shrink. Unless --yes, what will be added and removed is shown and
     you are asked first; without a terminal, --yes is required. The API token is read from
     COMMBOX_API_TOKEN (or asked for, hidden, on a terminal).
     """
@@ -115,13 +192,17 @@ def upload_command(
     with handle_errors(debug):
         token = _token()
         prepared = run_prepare(input_path, **options)
-        with CommBoxClient(token=token, base_url=base_url) as client:
+        ledger = make_ledger(ledger_dir, no_ledger, ledger_mode)
+        with CommBoxClient(token=token, base_url=base_url, ledger=ledger) as client:
             upload = functools.partial(
                 client.replace_audience,
                 audience_id,
                 prepared,
                 allow_empty=allow_empty,
                 max_rejected_share=max_rejected_share,
+                max_removed_share=max_removed_share,
+                min_rows=min_rows,
+                allow_shrink=allow_shrink,
             )
             if confirm:  # the guards run before anyone is asked anything
                 _confirm(prepared, upload(dry_run=True), client.base_url)
@@ -138,6 +219,7 @@ def _print_result(prepared: Prepared, report: UploadReport, *, as_json: bool) ->
     console = Console()
     render_report(prepared, console)
     console.print(upload_table(report))
+    console.print(diff_text(report.diff, report.audience_id))
     console.print(_outcome(report))
 
 
@@ -150,6 +232,7 @@ def _confirm(prepared: Prepared, planned: UploadReport, base_url: str) -> None:
         f"at {base_url} with [green]{planned.rows_uploaded}[/] rows "
         f"({report.rows_read} read, [red]{report.rows_rejected}[/] rejected)."
     )
+    console.print(diff_text(planned.diff, planned.audience_id))
     question = f"Replace audience {planned.audience_id} with {planned.rows_uploaded} rows?"
     if not click.confirm(question, default=False, err=True):
         fail(f"Not confirmed; audience {planned.audience_id} was not changed.", EXIT_INPUT)
@@ -161,8 +244,33 @@ def upload_table(report: UploadReport) -> Table:
     table.add_column("field", style="bold")
     table.add_column("value")
     for key, value in report.to_dict().items():
-        table.add_row(key, "" if value is None else str(value))
+        if key != "diff":
+            table.add_row(key, "" if value is None else str(value))
     return table
+
+
+def diff_text(diff: ReplacementDiff | None, audience_id: str | None) -> str:
+    """What a replacement adds and removes, in one or two lines of rich markup."""
+    if diff is None:
+        return "[yellow]No ledger[/]: what this replacement removes is unknown."
+    if diff.first_upload:
+        text = (
+            f"First upload to audience {audience_id} in the ledger: nothing to compare with "
+            f"({diff.members} members)."
+        )
+    else:
+        text = (
+            f"Against ledger entry {diff.previous_entry} ({diff.previous_at}, "
+            f"{diff.previous_members} members): [green]+{diff.added} added[/], "
+            f"[red]-{diff.removed} removed[/] ({diff.removed_share:.1%}), {diff.kept} kept."
+        )
+    if diff.pending_entries:
+        entries = ", ".join(map(str, diff.pending_entries))
+        text += (
+            f"\n[yellow]Warning[/]: upload(s) {entries} to this audience were never confirmed "
+            "(a crash, or still running elsewhere); the audience may hold them."
+        )
+    return text
 
 
 def _outcome(report: UploadReport) -> str:
