@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import audience_prep.cli._explain
+import audience_prep.cli._history
 import audience_prep.cli._prepare
 import audience_prep.cli._upload  # noqa: F401  (importing registers the commands)
 from audience_prep.cli._common import cli
