@@ -266,7 +266,7 @@ def test_the_demo_proves_the_replacement() -> None:
     assert "previous members are gone" in flat(result.stdout)
 
 
-@pytest.mark.parametrize("command", ["upload", "emulator", "demo"])
+@pytest.mark.parametrize("command", ["upload", "emulator", "demo", "history", "rollback"])
 def test_every_command_is_documented(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0
