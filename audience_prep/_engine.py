@@ -47,7 +47,7 @@ from audience_prep._engine_rules import (
     strip_national_prefix,
     test_length,
 )
-from audience_prep._engine_typing import with_number_type
+from audience_prep._engine_typing import split_by, with_number_type
 from audience_prep._phones import PhoneFormat, check_phone_format, check_region, normalize_phone
 
 __all__ = ["normalize_series"]
@@ -88,14 +88,19 @@ def normalize_series(
     Raises UnknownRegionError for an unknown region and ConfigurationError for a bad format.
     """
     check_phone_format(phone_format)
-    frame = _input_frame(values, regions)
-    frame = frame.with_columns(_preclean(pl.col(RAW)))
-    frame = frame.with_columns(_digits_and_shape())
-    frame = frame.with_columns(
-        pl.when(pl.col(STATUS).is_null() & _too_odd())
-        .then(pl.lit(FALLBACK))
-        .otherwise(pl.col(STATUS))
-        .alias(STATUS)
+    frame = (
+        _input_frame(values, regions)
+        .lazy()
+        .with_columns(_trimmed(pl.col(RAW)).alias(TEXT))
+        .with_columns(_preclean(pl.col(RAW), pl.col(TEXT)))
+        .with_columns(_digits_and_shape())
+        .with_columns(
+            pl.when(pl.col(STATUS).is_null() & _too_odd())
+            .then(pl.lit(FALLBACK))
+            .otherwise(pl.col(STATUS))
+            .alias(STATUS)
+        )
+        .collect()
     )
     open_rows = frame.filter(pl.col(STATUS).is_null())
     settled = frame.filter(pl.col(STATUS).is_not_null()).select(
@@ -128,10 +133,14 @@ def _input_frame(values: pl.Series, regions: pl.Series | str) -> pl.DataFrame:
     return pl.DataFrame([raw, region]).with_row_index(IDX)
 
 
-def _preclean(raw: pl.Expr) -> list[pl.Expr]:
+def _trimmed(raw: pl.Expr) -> pl.Expr:
+    """Steps 3-4 of :func:`audience_prep._phones.preclean` for ASCII cells."""
+    return raw.str.strip_chars(_WS).str.strip_prefix("'").str.strip_chars(_WS)
+
+
+def _preclean(raw: pl.Expr, text: pl.Expr) -> list[pl.Expr]:
     """Steps 1-8 of :func:`audience_prep._phones.preclean` for ASCII cells; STATUS says the
     rest (a reason, FALLBACK for non-ASCII cells, or null when TEXT is ready to read)."""
-    text = raw.str.strip_chars(_WS).str.strip_prefix("'").str.strip_chars(_WS)
     status = (
         pl.when(pl.col(REGION).is_null())
         .then(pl.lit(_NO_REGION))
@@ -169,8 +178,8 @@ def _too_odd() -> pl.Expr:
 def _decide(frame: pl.DataFrame, mobile_only: bool) -> pl.DataFrame:
     """IDX, STATUS (a reason, FALLBACK or null) and the result of every open row."""
     plain, second = [], []
-    for (region,), part in frame.partition_by(REGION, as_dict=True).items():
-        readings = _readings(part, str(region))
+    for region, part in split_by(frame, REGION):
+        readings = _readings(part, region)
         plain.append(readings[0])
         second.append(readings[1])
     candidates = pl.concat(
@@ -181,7 +190,7 @@ def _decide(frame: pl.DataFrame, mobile_only: bool) -> pl.DataFrame:
         how="diagonal_relaxed",
     )
     finished = with_number_type(_finish_parse(candidates))
-    return _choose(frame.select(IDX, RAW, REGION), finished, mobile_only)
+    return _choose(finished, mobile_only)
 
 
 def _readings(part: pl.DataFrame, region: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -244,6 +253,8 @@ def _international(frame: pl.DataFrame, number: pl.Expr, *, lost_plus: bool) -> 
     )
     return frame.select(
         IDX,
+        RAW,
+        REGION,
         OWN,
         DIGITS,
         CC,
@@ -267,6 +278,8 @@ def _national(frame: pl.DataFrame, region: str) -> pl.DataFrame:
     main = MAIN_REGION[r.country_code]
     own = own.select(
         IDX,
+        RAW,
+        REGION,
         OWN,
         DIGITS,
         pl.lit(r.country_code).alias(CC),
@@ -276,6 +289,8 @@ def _national(frame: pl.DataFrame, region: str) -> pl.DataFrame:
     )
     other = frame.filter(~pl.col(OWN)).select(
         IDX,
+        RAW,
+        REGION,
         OWN,
         DIGITS,
         pl.lit(r.country_code).alias(CC),
@@ -291,8 +306,8 @@ def _finish_parse(candidates: pl.DataFrame) -> pl.DataFrame:
     length, then the NSN length limits. Adds NSN."""
     parts = [candidates.filter(pl.col(STATUS).is_not_null())]
     open_rows = candidates.filter(pl.col(STATUS).is_null())
-    for (region,), part in open_rows.partition_by(STRIP, as_dict=True).items():
-        r = rules(str(region))
+    for region, part in split_by(open_rows, STRIP):
+        r = rules(region)
         nnn = pl.col(NNN)
         stripped, transformed = strip_national_prefix(nnn, r)
         part = part.with_columns(stripped.alias("s2"), transformed.alias("tf"))
@@ -313,9 +328,11 @@ def _finish_parse(candidates: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts, how="diagonal_relaxed")
 
 
-def _choose(base: pl.DataFrame, finished: pl.DataFrame, mobile_only: bool) -> pl.DataFrame:
+def _choose(finished: pl.DataFrame, mobile_only: bool) -> pl.DataFrame:
     """:func:`audience_prep._phones.choose_reading` and steps 5-6 of ``normalize_phone``."""
-    plain = finished.filter(pl.col("kind") == 0).select(IDX, OWN, CC, NSN, TYPE, STATUS)
+    plain = finished.filter(pl.col("kind") == 0).select(
+        IDX, RAW, REGION, OWN, CC, NSN, TYPE, STATUS
+    )
     second = finished.filter(pl.col("kind") == 1).select(
         IDX,
         pl.col(CC).alias("s_cc"),
@@ -324,8 +341,15 @@ def _choose(base: pl.DataFrame, finished: pl.DataFrame, mobile_only: bool) -> pl
         pl.col(STATUS).alias("s_status"),
         pl.lit(True).alias("s_present"),
     )
-    rows = base.join(plain, on=IDX, how="left").join(second, on=IDX, how="left")
-    rows = rows.with_columns(pl.col("s_present").fill_null(False))
+    lone = plain.join(second.select(IDX), on=IDX, how="anti") if second.height else plain
+    lone = lone.with_columns(
+        pl.lit(None, pl.String).alias("s_cc"),
+        pl.lit(None, pl.String).alias("s_nsn"),
+        pl.lit(None, pl.Int8).alias("s_type"),
+        pl.lit(None, pl.String).alias("s_status"),
+        pl.lit(False).alias("s_present"),
+    )
+    rows = pl.concat([lone, plain.join(second, on=IDX, how="inner")], how="diagonal_relaxed")
     return rows.select(IDX, RAW, REGION, *_choice(mobile_only))
 
 

@@ -15,11 +15,20 @@ from audience_prep._engine_rules import UNKNOWN, leading_digits, number_type, ru
 _OPEN = pl.col("status").is_null()
 
 
+def split_by(frame: pl.DataFrame, key: str) -> list[tuple[str, pl.DataFrame]]:
+    """``frame``'s rows grouped by ``key`` (no copy when there is one group)."""
+    if frame.height == 0:
+        return []
+    if frame[key].n_unique() == 1:
+        return [(str(frame[key][0]), frame)]
+    return [(str(k), part) for (k,), part in frame.partition_by(key, as_dict=True).items()]
+
+
 def with_number_type(frame: pl.DataFrame) -> pl.DataFrame:
     """Add ``type`` (a type code) to the rows of ``frame`` whose status is null, from cc, nsn."""
     parts = [frame.filter(~_OPEN)]
-    for (code,), part in frame.filter(_OPEN).partition_by("cc", as_dict=True).items():
-        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[int(str(code))]
+    for code, part in split_by(frame.filter(_OPEN), "cc"):
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[int(code)]
         if len(regions) == 1:
             parts.append(
                 part.with_columns(number_type(pl.col("nsn"), rules(regions[0])).alias("type"))
@@ -41,8 +50,6 @@ def _shared_code(part: pl.DataFrame, regions: tuple[str, ...]) -> pl.DataFrame:
     typed = [
         part.filter(pl.col("owner").is_null()).with_columns(pl.lit(UNKNOWN, pl.Int8).alias("type"))
     ]
-    for (region,), owned in (
-        part.filter(pl.col("owner").is_not_null()).partition_by("owner", as_dict=True).items()
-    ):
-        typed.append(owned.with_columns(number_type(nsn, rules(str(region))).alias("type")))
+    for region, owned in split_by(part.filter(pl.col("owner").is_not_null()), "owner"):
+        typed.append(owned.with_columns(number_type(nsn, rules(region)).alias("type")))
     return pl.concat(typed).drop("owner")
