@@ -264,7 +264,7 @@ class Ledger:
     # --- internals -------------------------------------------------------------------------
 
     def _audience_dir(self, host: str, audience_id: str) -> Path:
-        return self.path / "audiences" / safe_name(host) / safe_name(audience_id)
+        return self.path / "audiences" / safe_name(host.replace(":", "_")) / safe_name(audience_id)
 
     def _hasher(self) -> Any:
         salt = self.salt()

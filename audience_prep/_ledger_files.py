@@ -50,8 +50,10 @@ def safe_name(value: str) -> str:
 
 def make_private_dir(path: Path) -> Path:
     """Create ``path`` (and its parents) readable by the owner only; return it."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for directory in reversed(missing):  # each created here is private, not just the last
+            directory.mkdir(mode=0o700, exist_ok=True)
     except OSError as exc:
         raise _io_error("create the ledger directory", path, exc) from exc
     return path
