@@ -158,7 +158,10 @@ def execute(path: Path) -> Any:
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.usefixtures("jupyter_env")
-def test_notebook_runs_and_checked_outputs_hold(name: str) -> None:
+def test_notebook_runs_and_checked_outputs_hold(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUDIENCE_PREP_LEDGER", str(tmp_path / "ledger"))  # never the user's
     path = NOTEBOOKS / name
     committed = nbformat.read(path, as_version=4)
     executed = execute(path)
