@@ -276,15 +276,24 @@ def upload_html(report: UploadReport) -> str:
 class DiffLike(Protocol):
     """What the display needs of a replacement diff (the ledger's ``ReplacementDiff``)."""
 
-    audience_id: str
-    members: int
-    added: int
-    removed: int
-    kept: int
-    first_upload: bool
-    previous_members: int
-    previous_status: str | None
-    hashed: bool
+    @property
+    def audience_id(self) -> str: ...
+    @property
+    def members(self) -> int: ...
+    @property
+    def added(self) -> int: ...
+    @property
+    def removed(self) -> int: ...
+    @property
+    def kept(self) -> int: ...
+    @property
+    def first_upload(self) -> bool: ...
+    @property
+    def previous_members(self) -> int: ...
+    @property
+    def previous_status(self) -> str | None: ...
+    @property
+    def hashed(self) -> bool: ...
 
     def frames(self) -> dict[str, Any]: ...
 

@@ -327,3 +327,13 @@ def test_diff_html_hashed_removed_members() -> None:
     diff.sets["removed"] = ["ab" * 32]
     rows = table_titled(parse(diff_html(diff)), "members")
     assert rows[2][3] == f"sha256 {'ab' * 6}…"
+
+
+def test_diff_html_renders_the_ledger_diff() -> None:
+    from audience_prep._ledger_diff import diff_members
+
+    before = ["972501111111", "972523456789"]
+    diff = diff_members("312345", frozenset({"972502345678", "972523456789"}), before, rows=2)
+    rows = table_titled(parse(diff_html(diff)), "members")
+    assert [row[:2] for row in rows[1:]] == [["added", "1"], ["removed", "1"], ["kept", "1"]]
+    assert rows[2][3] == "97250***1111"
