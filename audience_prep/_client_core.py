@@ -84,6 +84,11 @@ class UploadReport:
         data["diff"] = None if self.diff is None else self.diff.to_dict()
         return data
 
+    def _repr_html_(self) -> str:
+        from audience_prep._display import upload_html
+
+        return upload_html(self)
+
     def __repr__(self) -> str:
         outcome = "dry run" if self.dry_run else f"status {self.status_code}"
         return (

@@ -114,7 +114,13 @@ def _auto_phone_sources(
         chosen.extend(matches)
     if not chosen:
         all_aliases = [a for aliases in tiers for a in aliases]
-        raise MissingColumnError(source, phone, headers, _closest_aliases(headers, all_aliases))
+        raise MissingColumnError(
+            source,
+            phone,
+            headers,
+            _closest_aliases(headers, all_aliases),
+            likely_header=_likely_header(headers, all_aliases),
+        )
     return tuple(chosen)
 
 
@@ -166,6 +172,19 @@ def _single(candidates: list[str]) -> str | None:
 
 def _closest(wanted: str, headers: Sequence[str]) -> list[str]:
     return difflib.get_close_matches(wanted, list(headers), n=3, cutoff=0.5)
+
+
+def _likely_header(headers: Sequence[str], aliases: Sequence[str]) -> str | None:
+    """The header most like one of ``aliases`` (similarity 0.6 or more), to suggest mapping it."""
+    keys = [header_key(a) for a in aliases]
+    best, score = None, 0.6
+    for header in headers:
+        key = header_key(header)
+        for alias in difflib.get_close_matches(key, keys, n=1, cutoff=score):
+            ratio = difflib.SequenceMatcher(None, key, alias).ratio()
+            if ratio >= score:
+                best, score = header, ratio
+    return best
 
 
 def _closest_aliases(headers: Sequence[str], aliases: Sequence[str]) -> list[str]:

@@ -152,16 +152,19 @@ class MissingColumnError(MappingError):
         canonical: str,
         headers: Sequence[str],
         closest: Sequence[str] = (),
+        *,
+        likely_header: str | None = None,
     ) -> None:
         self.source = source
         self.canonical = canonical
         self.headers = tuple(headers)
         self.closest = tuple(closest)
+        self.likely_header = likely_header
         found = ", ".join(repr(h) for h in self.headers) or "none"
         message = f"No column for {canonical!r} in {source}. Headers found: {found}."
         if self.closest:
             message += f" Closest known aliases: {', '.join(repr(c) for c in self.closest)}."
-        example = self.headers[0] if self.headers else "Cell #"
+        example = likely_header or "YOUR HEADER"
         message += (
             f" Map one explicitly: columns={{{example!r}: {canonical!r}}} "
             f'(CLI: --map "{example}={canonical}").'

@@ -161,6 +161,11 @@ class ReplacementDiff:
             "kept": pl.DataFrame({PHONE_COLUMN: sorted(kept)}, schema={PHONE_COLUMN: pl.String}),
         }
 
+    def _repr_html_(self) -> str:
+        from audience_prep._display import diff_html
+
+        return diff_html(self)
+
     def __repr__(self) -> str:
         basis = "first upload" if self.first_upload else f"vs entry {self.previous_entry}"
         return (

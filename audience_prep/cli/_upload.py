@@ -297,7 +297,20 @@ def _load_emulator() -> type[CommBoxEmulator]:
     return CommBoxEmulator
 
 
-@cli.command("emulator")
+EMULATOR_EXAMPLES = """\b
+Examples:
+  audience-prep emulator --port 8765 --token dev-token
+  COMMBOX_API_URL=http://127.0.0.1:8765 COMMBOX_API_TOKEN=dev-token \\
+    audience-prep upload export.csv --region IL --audience-id 312345 --yes
+"""
+DEMO_EXAMPLES = """\b
+Examples:
+  audience-prep demo
+  make demo
+"""
+
+
+@cli.command("emulator", epilog=EMULATOR_EXAMPLES)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--token", help="Bearer token to accept (random when omitted).")
@@ -330,7 +343,7 @@ DEMO_OLD_MEMBERS = [
 ]
 
 
-@cli.command("demo")
+@cli.command("demo", epilog=DEMO_EXAMPLES)
 @click.option("--verbose", "-v", is_flag=True, help="Log progress to stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def demo_command(verbose: bool, debug: bool) -> None:
