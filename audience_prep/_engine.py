@@ -79,6 +79,7 @@ def normalize_series(
     *,
     mobile_only: bool = False,
     phone_format: PhoneFormat = "e164",
+    chunk_rows: int = 500_000,
 ) -> pl.DataFrame:
     """:func:`audience_prep.normalize_phone` for every value, as columns phone, reason, note.
 
@@ -86,8 +87,22 @@ def normalize_series(
     :func:`check_region` accepts; a null region gives null phone, reason and note: the caller
     decides what a row without a region means). Rows keep the order of ``values``.
     Raises UnknownRegionError for an unknown region and ConfigurationError for a bad format.
+    Values are read ``chunk_rows`` at a time, which bounds the working memory.
     """
     check_phone_format(phone_format)
+    if len(values) > chunk_rows:
+        return pl.concat(
+            [
+                normalize_series(
+                    values.slice(start, chunk_rows),
+                    regions if isinstance(regions, str) else regions.slice(start, chunk_rows),
+                    mobile_only=mobile_only,
+                    phone_format=phone_format,
+                    chunk_rows=chunk_rows,
+                )
+                for start in range(0, len(values), chunk_rows)
+            ]
+        )
     frame = (
         _input_frame(values, regions)
         .lazy()

@@ -252,3 +252,12 @@ def test_bad_format_raises() -> None:
 def test_regions_of_another_length_raise() -> None:
     with pytest.raises(ConfigurationError, match="one region per value"):
         normalize_series(pl.Series(["0502345678", "1"]), pl.Series(["IL"]))
+
+
+def test_chunks_give_the_same_answer() -> None:
+    rng = random.Random(7)
+    regions = [rng.choice(MAIN_REGIONS) for _ in range(300)]
+    values = pl.Series([_value(rng, r) for r in regions], dtype=pl.String)
+    whole = normalize_series(values, pl.Series(regions), mobile_only=True)
+    chunked = normalize_series(values, pl.Series(regions), mobile_only=True, chunk_rows=7)
+    assert chunked.equals(whole)
