@@ -5,18 +5,25 @@ is not empty) or the default region. Each phone source column, in priority order
 :func:`audience_prep.normalize_phone`; the row takes the first valid number. A row with none
 gets the reason of its first non-empty phone cell (``missing_phone`` when every cell is empty).
 
-phonenumbers is called once per unique (cell text, region) pair, so repeated values cost nothing.
+By default the vectorised engine (``_engine``) decides the cells, with exactly the oracle's
+answers; ``engine="oracle"`` calls phonenumbers once per unique (cell text, region) pair.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, Literal
 
 import polars as pl
 
+from audience_prep._engine import normalize_series
 from audience_prep._phones import PhoneFormat, normalize_phone, region_from_name
+
+#: ``"vectorised"``: the polars engine (exactly the oracle's answers, much faster);
+#: ``"oracle"``: :func:`normalize_phone` once per unique cell, for debugging and comparison.
+Engine = Literal["vectorised", "oracle"]
+ENGINES: Final = ("vectorised", "oracle")
 
 #: Working columns added by this stage.
 PHONE = "__phone"
@@ -37,6 +44,7 @@ class PhoneOptions:
     region_column: str | None = None
     mobile_only: bool = False
     phone_format: PhoneFormat = "e164"
+    engine: Engine = "vectorised"
 
 
 def normalize_phones(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame:
@@ -47,16 +55,16 @@ def normalize_phones(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame
     frame = _with_regions(frame, options)
     phones, reasons, notes = [], [], []
     for index, column in enumerate(options.sources):
-        looked_up = _lookup(frame, column, options, index)
-        frame = frame.join(
-            looked_up, on=[column, REGION], how="left", nulls_equal=False, maintain_order="left"
-        )
+        found = _results(frame, column, options)
         frame = frame.with_columns(
+            found.get_column("phone").alias(f"__p{index}"),
+            found.get_column("note").alias(f"__n{index}"),
             pl.when(pl.col(REGION).is_null())
             .then(pl.lit(None, pl.String))
-            .otherwise(pl.col(f"__r{index}").fill_null("missing_phone"))
-            .alias(f"__r{index}")
+            .otherwise(found.get_column("reason").fill_null("missing_phone"))
+            .alias(f"__r{index}"),
         )
+        del found
         phones.append(f"__p{index}")
         reasons.append(f"__r{index}")
         notes.append(f"__n{index}")
@@ -80,7 +88,26 @@ def _with_regions(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame:
     )
 
 
-def _lookup(frame: pl.DataFrame, column: str, options: PhoneOptions, index: int) -> pl.DataFrame:
+def _results(frame: pl.DataFrame, column: str, options: PhoneOptions) -> pl.DataFrame:
+    """``phone``, ``reason`` and ``note`` for every row's cell of ``column``, in row order."""
+    if options.engine == "vectorised":
+        regions = options.region if options.region_column is None else frame.get_column(REGION)
+        assert regions is not None  # prepare() requires region without region_column
+        return normalize_series(
+            frame.get_column(column),
+            regions,
+            mobile_only=options.mobile_only,
+            phone_format=options.phone_format,
+        )
+    looked_up = _oracle_lookup(frame, column, options)
+    cells = frame.select(column, REGION)
+    joined = cells.join(
+        looked_up, on=[column, REGION], how="left", nulls_equal=False, maintain_order="left"
+    )
+    return joined.select("phone", "reason", "note")
+
+
+def _oracle_lookup(frame: pl.DataFrame, column: str, options: PhoneOptions) -> pl.DataFrame:
     """Run the oracle once per unique (cell, region) pair of ``column``."""
     pairs = frame.select(column, REGION).drop_nulls().unique()
     results = [
@@ -93,9 +120,9 @@ def _lookup(frame: pl.DataFrame, column: str, options: PhoneOptions, index: int)
         for raw, region in pairs.iter_rows()
     ]
     return pairs.with_columns(
-        pl.Series(f"__p{index}", [r.phone for r in results], dtype=pl.String),
-        pl.Series(f"__r{index}", [r.reason for r in results], dtype=pl.String),
-        pl.Series(f"__n{index}", [r.note for r in results], dtype=pl.String),
+        pl.Series("phone", [r.phone for r in results], dtype=pl.String),
+        pl.Series("reason", [r.reason for r in results], dtype=pl.String),
+        pl.Series("note", [r.note for r in results], dtype=pl.String),
     )
 
 

@@ -17,7 +17,15 @@ from pandera.errors import SchemaErrors
 from audience_prep._columns import ColumnMapping, map_columns
 from audience_prep._dedupe import Keep, check_keep, dedupe
 from audience_prep._errors import ConfigurationError, InternalValidationError, MappingError
-from audience_prep._normalize import FROM, NOTE, PHONE, PhoneOptions, normalize_phones
+from audience_prep._normalize import (
+    ENGINES,
+    FROM,
+    NOTE,
+    PHONE,
+    Engine,
+    PhoneOptions,
+    normalize_phones,
+)
 from audience_prep._phones import PhoneFormat, check_phone_format, check_region
 from audience_prep._progress import ProgressCallback, ignore
 from audience_prep._rejects import build_rejected
@@ -117,6 +125,7 @@ def prepare(
     delimiter: str | None = None,
     header_row: int | None = None,
     progress: ProgressCallback | None = None,
+    engine: Engine = "vectorised",
 ) -> Prepared:
     """Turn ``source`` into a validated CommBox audience; every input row is kept or rejected.
 
@@ -125,11 +134,15 @@ def prepare(
     ``columns`` maps source headers to canonical names and wins over automatic matching.
     ``header_row`` (1-based) says where the header is when titles sit above it; by default it
     is the first of the first 20 rows that matches the schema's aliases.
+    ``engine="oracle"`` runs the readable per-cell definition of the phone rules instead of the
+    vectorised engine (same answers, much slower), for debugging.
     ``progress(stage, done, total)`` is called as the stages advance (see ``ProgressCallback``).
     See the README for every option and reason code.
     """
     report_progress = progress or ignore
     region = _check_options(region, region_column, keep, phone_format, extra_columns)
+    if engine not in ENGINES:
+        raise ConfigurationError(f"engine must be 'vectorised' or 'oracle', not {engine!r}.")
     audience_schema = load_schema(schema)
     read_options = ReadOptions(
         sheet=sheet,
@@ -149,6 +162,7 @@ def prepare(
         region_column=_resolve_region_column(region_column, table, mapping),
         mobile_only=mobile_only,
         phone_format=phone_format,
+        engine=engine,
     )
     malformed = table.frame.filter(pl.col(MALFORMED))
     report_progress("normalize", 0, rows)

@@ -172,36 +172,10 @@ def _job_ours(path: Path, out: Path) -> None:
     out.write_bytes(ap.prepare(path, region=REGION).to_csv())
 
 
-def _job_ours_preview(path: Path, out: Path) -> None:
-    """(c) with the engine patched into the phone stage, until prepare() calls it itself."""
-    import polars as pl
-
-    import audience_prep as ap
-    from audience_prep import _normalize
-    from audience_prep._engine import normalize_series
-
-    def lookup(frame: pl.DataFrame, column: str, options: Any, index: int) -> pl.DataFrame:
-        pairs = frame.select(column, _normalize.REGION).drop_nulls().unique()
-        found = normalize_series(
-            pairs[column],
-            pairs[_normalize.REGION],
-            mobile_only=options.mobile_only,
-            phone_format=options.phone_format,
-        )
-        return pairs.with_columns(
-            found["phone"].alias(f"__p{index}"),
-            found["reason"].alias(f"__r{index}"),
-            found["note"].alias(f"__n{index}"),
-        )
-
-    _normalize._lookup = lookup
-    out.write_bytes(ap.prepare(path, region=REGION).to_csv())
-
-
 def _job_ours_oracle(path: Path, out: Path) -> None:
     import audience_prep as ap
 
-    out.write_bytes(ap.prepare(path, region=REGION, engine="oracle").to_csv())  # type: ignore[call-arg]
+    out.write_bytes(ap.prepare(path, region=REGION, engine="oracle").to_csv())
 
 
 def _job_engine(path: Path, out: Path) -> None:
@@ -219,7 +193,6 @@ JOBS = {
     "floor": _job_floor,
     "ours": _job_ours,
     "ours_oracle": _job_ours_oracle,
-    "ours_preview": _job_ours_preview,
     "engine": _job_engine,
 }
 LABELS = {
@@ -227,7 +200,6 @@ LABELS = {
     "floor": "(b) polars read_csv + write_csv",
     "ours": "(c) prepare(path, region='IL').to_csv()",
     "ours_oracle": "    prepare(..., engine='oracle')",
-    "ours_preview": "(c') prepare, engine patched into _lookup",
     "engine": "    read_csv + normalize_series + write_csv",
 }
 
@@ -307,8 +279,6 @@ def main(argv: list[str] | None = None) -> int:
         _child(args.child[0], Path(args.child[1]), Path(args.child[2]))
         return 0
     jobs = ["floor", "engine", "ours"]
-    if not _engine_is_hooked():
-        jobs.append("ours_preview")
     if args.oracle:
         jobs.append("ours_oracle")
     if not args.skip_naive:
@@ -330,14 +300,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _engine_is_hooked() -> bool:
-    import inspect
-
-    import audience_prep as ap
-
-    return "engine" in inspect.signature(ap.prepare).parameters
-
-
 def _report(results: dict[str, dict[str, float]], rows: int) -> None:
     print(f"{'job':46s} {'seconds':>9s} {'rows/s':>12s} {'peak RSS MiB':>13s}")
     for job, r in results.items():
@@ -346,12 +308,12 @@ def _report(results: dict[str, dict[str, float]], rows: int) -> None:
     if "floor" not in results:
         return
     floor = results["floor"]
-    ours = results.get("ours_preview") or results.get("ours") or results["engine"]
+    ours = results.get("ours") or results["engine"]
     print(
         f"(c)/(b) time {ours['seconds'] / floor['seconds']:.1f}x (target <= 3), "
         f"RSS {ours['peak_mb'] / floor['peak_mb']:.1f}x (target <= 3)"
     )
-    if "naive" in results and "engine" in results:
+    if "naive" in results and "ours" in results and "engine" in results:
         naive = results["naive"]["seconds"]
         print(
             f"(a)/(c) {naive / ours['seconds']:.1f}x (target >= 50); "

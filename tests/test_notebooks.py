@@ -117,10 +117,26 @@ def _joined(text: str | list[str]) -> str:
 def checked_outputs(notebook: Any) -> list[tuple[int, list[str]]]:
     """``(cell index, output texts)`` of every code cell tagged ``check``."""
     return [
-        (index, [output_text(o) for o in cell.get("outputs", []) if o.get("name") != "stderr"])
+        (index, _cell_texts(cell.get("outputs", [])))
         for index, cell in enumerate(notebook.cells)
         if cell.cell_type == "code" and CHECK_TAG in cell.metadata.get("tags", [])
     ]
+
+
+def _cell_texts(outputs: list[dict[str, Any]]) -> list[str]:
+    """Output texts without stderr; stdout is one text however the kernel chunked it."""
+    texts: list[str] = []
+    stdout: list[str] = []
+    for output in outputs:
+        if output.get("name") == "stderr":
+            continue
+        if output.get("name") == "stdout":
+            stdout.append(_joined(output["text"]))
+            continue
+        texts.append(output_text(output))
+    if stdout:
+        texts.insert(0, normalise("".join(stdout)))
+    return texts
 
 
 @pytest.fixture(scope="module")
