@@ -99,14 +99,33 @@ def malformed_rows(data: CsvBody, sep: str, skip: int, width: int) -> pl.Series 
     if lines.width == 0:
         return pl.Series("malformed", [], dtype=pl.Boolean)
     line = pl.col(lines.columns[0]).fill_null("")
-    if lines.select((line.str.count_matches('"', literal=True) % 2 == 1).any()).item():
+    quotes = line.str.count_matches('"', literal=True)
+    unquoted = pl.when(quotes > 0).then(line.str.replace_all(r'"[^"]*"', "")).otherwise(line)
+    counted = (
+        lines.lazy()
+        .select(
+            (quotes % 2 == 1).alias("odd"),
+            (unquoted.str.count_matches(sep, literal=True) + 1).alias("fields"),
+            unquoted.alias("unquoted"),
+        )
+        .collect()
+    )
+    if counted.get_column("odd").any():
         return None
-    unquoted = line.str.replace_all(r'"[^"]*"', "")
-    fields = unquoted.str.count_matches(sep, literal=True) + 1
-    used = unquoted.str.strip_chars_end(sep + " \t\r").str.count_matches(sep, literal=True) + 1
-    blank = line.str.strip_chars() == ""
-    bad = ~blank & ((fields < width) | (used > width))
-    return lines.select(bad.alias("malformed")).to_series()
+    # Only rows whose field count differs from the header's need a closer look (rare).
+    suspects = counted.with_row_index("at").filter(pl.col("fields") != width)
+    flagged = suspects.filter(
+        pl.col("unquoted").str.strip_chars() != "",
+        (pl.col("fields") < width)
+        | (
+            pl.col("unquoted")
+            .str.strip_chars_end(sep + " \t\r")
+            .str.count_matches(sep, literal=True)
+            >= width
+        ),
+    ).get_column("at")
+    bad = pl.Series("malformed", [False] * 0, dtype=pl.Boolean).extend_constant(False, lines.height)
+    return bad.scatter(flagged, True) if flagged.len() else bad
 
 
 def read_records(data: CsvBody, sep: str) -> list[list[str]]:

@@ -113,15 +113,25 @@ def codec_name(name: str) -> str:
 
 
 def open_body(
-    data: CsvBody, name: str, encoding: str | None, *, region: str | None, workdir: Path
+    data: CsvBody,
+    name: str,
+    encoding: str | None,
+    *,
+    region: str | None,
+    workdir: Path,
+    validate: bool = True,
 ) -> DecodedBody:
-    """Return ``data`` as a UTF-8 body, transcoding into ``workdir`` when needed."""
+    """Return ``data`` as a UTF-8 body, transcoding into ``workdir`` when needed.
+
+    With ``validate=False`` a body whose head is UTF-8 is returned unchecked (polars checks
+    it while parsing; call again with ``validate=True`` when it complains).
+    """
     head = head_of(data)
     used = encoding or detect_encoding(head, region=region)
     codec = _lookup(used, name)
     bare_cr = b"\r" in head and b"\n" not in head
     if codec in ("utf-8", "utf-8-sig") and not bare_cr:
-        invalid = _first_invalid_utf8(data)
+        invalid = _first_invalid_utf8(data) if validate else None
         if invalid is None:
             _check_not_empty(head, "utf-8", name)
             return DecodedBody(data, used, head)

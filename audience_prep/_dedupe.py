@@ -48,31 +48,30 @@ def dedupe(
     names the cells counted by ``"most_complete"``.
     """
     check_keep(keep)
-    numbered = frame.with_row_index(_ORDINAL)
-    winner = _winner(key, keep, completeness)
-    marked = numbered.with_columns(winner.alias(_ORDINAL + "_kept"))
-    is_kept = pl.col(_ORDINAL + "_kept") == pl.col(_ORDINAL)
-    kept = marked.filter(is_kept).drop(_ORDINAL, _ORDINAL + "_kept")
-    lookup = marked.filter(is_kept).select(
-        pl.col(_ORDINAL).alias(_ORDINAL + "_kept"),
-        pl.col(row).alias(DUPLICATE_OF),
-        pl.col(file).alias(DUPLICATE_OF_FILE),
+    if keep == "most_complete":
+        numbered = frame.with_row_index(_ORDINAL)
+        is_kept = _winner(key, completeness) == pl.col(_ORDINAL)
+        marked = numbered.with_columns(is_kept.alias("__kept")).drop(_ORDINAL)
+    else:
+        distinct = (
+            pl.col(key).is_first_distinct() if keep == "first" else pl.col(key).is_last_distinct()
+        )
+        marked = frame.with_columns(distinct.alias("__kept"))
+    kept = marked.filter(pl.col("__kept")).drop("__kept")
+    lookup = kept.select(
+        pl.col(key), pl.col(row).alias(DUPLICATE_OF), pl.col(file).alias(DUPLICATE_OF_FILE)
     )
     duplicates = (
-        marked.filter(~is_kept)
-        .join(lookup, on=_ORDINAL + "_kept", how="left", maintain_order="left")
-        .drop(_ORDINAL, _ORDINAL + "_kept")
+        marked.filter(~pl.col("__kept"))
+        .drop("__kept")
+        .join(lookup, on=key, how="left", maintain_order="left")
     )
     return kept, duplicates
 
 
-def _winner(key: str, keep: Keep, completeness: Sequence[str]) -> pl.Expr:
-    """The ordinal of the kept row of each key, broadcast to every row of that key."""
+def _winner(key: str, completeness: Sequence[str]) -> pl.Expr:
+    """The ordinal of the most complete row of each key (ties: the earliest)."""
     ordinal = pl.col(_ORDINAL)
-    if keep == "first":
-        return ordinal.min().over(key)
-    if keep == "last":
-        return ordinal.max().over(key)
     filled = (
         pl.sum_horizontal(
             (pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "")).cast(pl.Int32)

@@ -18,7 +18,7 @@ from audience_prep._csvtext import (
     read_records,
     sniff_delimiter,
 )
-from audience_prep._decode import CsvBody, open_body
+from audience_prep._decode import CsvBody, DecodedBody, open_body
 from audience_prep._errors import ConfigurationError, SourceReadError
 from audience_prep._text import first_line, strip_text
 
@@ -86,21 +86,49 @@ def read_csv_table(
     is_header: Callable[[Sequence[str]], bool] | None,
     region: str | None,
 ) -> RawTable:
-    """Read delimited text: decode, sniff, find the header, flag ragged rows."""
+    """Read delimited text: decode, sniff, find the header, flag ragged rows.
+
+    UTF-8 is trusted first and checked by polars as it parses; only when polars finds an
+    invalid byte is the body scanned in Python (for the offset) and re-detected.
+    """
     with tempfile.TemporaryDirectory(prefix="audience_prep-") as workdir:
-        decoded = open_body(data, name, encoding, region=region, workdir=Path(workdir))
-        sep = delimiter or sniff_delimiter(decoded.head)
-        if len(sep) != 1 or not sep.isascii() or sep in '"\r\n':
-            raise ConfigurationError(f"delimiter must be one ASCII character, not {sep!r}.")
-        skip = locate_header(leading_records(decoded.head, sep), header_row, is_header)
-        rows, malformed = _fast_rows(decoded.body, name, sep, skip)
-        if rows is None or malformed is None or malformed.len() != max(rows.height - 1, 0):
-            rows, malformed = _exact_rows(decoded.body, sep, skip)
+        for validate in (False, True):
+            decoded = open_body(
+                data, name, encoding, region=region, workdir=Path(workdir), validate=validate
+            )
+            try:
+                sep, skip, rows, malformed = _parse(decoded, name, delimiter, header_row, is_header)
+            except _InvalidUtf8:
+                if validate:
+                    raise SourceReadError(name, "invalid UTF-8 that Python accepts.") from None
+                continue
+            break
     if rows.height == 0 and header_row is not None:
         raise SourceReadError(name, f"header_row={header_row} is past the end of the file.")
     _check_tabular(name, malformed, rows.width)
     table = table_from_rows(rows, name, "csv", 1, None, malformed=malformed, row_offset=skip)
     return replace(table, encoding=decoded.encoding, delimiter=sep)
+
+
+class _InvalidUtf8(Exception):
+    """polars met a byte that is not UTF-8 in a body that was not checked yet."""
+
+
+def _parse(
+    decoded: DecodedBody,
+    name: str,
+    delimiter: str | None,
+    header_row: int | None,
+    is_header: Callable[[Sequence[str]], bool] | None,
+) -> tuple[str, int, pl.DataFrame, pl.Series]:
+    sep = delimiter or sniff_delimiter(decoded.head)
+    if len(sep) != 1 or not sep.isascii() or sep in '"\r\n':
+        raise ConfigurationError(f"delimiter must be one ASCII character, not {sep!r}.")
+    skip = locate_header(leading_records(decoded.head, sep), header_row, is_header)
+    rows, malformed = _fast_rows(decoded.body, name, sep, skip)
+    if rows is None or malformed is None or malformed.len() != max(rows.height - 1, 0):
+        rows, malformed = _exact_rows(decoded.body, sep, skip)
+    return sep, skip, rows, malformed
 
 
 def _fast_rows(
@@ -118,15 +146,16 @@ def _fast_rows(
             truncate_ragged_lines=True,
             raise_if_empty=False,
         )
+        malformed = malformed_rows(body, sep, skip, rows.width) if rows.width else None
     except pl.exceptions.PolarsError as exc:
+        if "utf-8" in str(exc).lower():
+            raise _InvalidUtf8 from exc
         raise SourceReadError(
             name,
             f"not a well-formed delimited file ({first_line(exc)}).",
             hint="Check the delimiter (delimiter=) and the quoting.",
         ) from exc
-    if rows.width == 0:
-        return rows, None
-    return rows, malformed_rows(body, sep, skip, rows.width)
+    return rows, malformed
 
 
 def _exact_rows(body: CsvBody, sep: str, skip: int) -> tuple[pl.DataFrame, pl.Series]:
