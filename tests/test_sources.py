@@ -811,8 +811,8 @@ def test_utf8_bom_never_reaches_the_header(tmp_path: Path) -> None:
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="BUG: without region=, charset-normalizer guesses a short cp1255 Hebrew file as "
-    "cp874 (Thai) and read_source silently returns mojibake headers (region='IL' fixes it)",
+    reason="LIMITATION: without a region, charset-normalizer guesses a short cp1255 Hebrew "
+    "file as cp874 (Thai); prepare() always passes its region, and region='IL' reads it right",
 )
 def test_short_cp1255_file_is_detected() -> None:
     table = read_source("טלפון,שם\n0501234567,דנה כהן\n0507654321,אלי לוי\n".encode("cp1255"))
