@@ -28,21 +28,31 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+import phonenumbers
 import polars as pl
 
+from audience_prep._engine_read import (
+    BARE,
+    CC,
+    DIGITS,
+    FALLBACK,
+    IDX,
+    NNN,
+    OWN,
+    PLUS,
+    REGION,
+    STATUS,
+    STRIP,
+    readings,
+)
 from audience_prep._engine_rules import (
-    CALLING_CODES,
     FIXED_LINE_OR_MOBILE,
     INVALID_LENGTH,
     LOCAL_ONLY,
-    MAIN_REGION,
     MOBILE,
-    NON_GEO_REGION,
-    TOO_LONG,
     TOO_SHORT,
     UNKNOWN,
-    full_match,
-    idd_prefix,
+    number_type,
     rules,
     strip_national_prefix,
     test_length,
@@ -61,16 +71,11 @@ _FLOAT_ARTIFACT: Final = r"^([0-9]+)\.0+$"
 _MAX_INPUT: Final = 250
 _MAX_NSN: Final = 17
 
-#: Row status while deciding: null (still open), a reason code, or one of these.
-FALLBACK: Final = "__fallback"
-_NO_READING: Final = "__none"
 _NO_REGION: Final = "__no_region"
 _CWP: Final = "country_code_without_plus"
 _OUT: Final = ("phone", "reason", "note")
 
-IDX, RAW, REGION, STATUS = "idx", "raw", "region", "status"
-TEXT, DIGITS, PLUS, BARE, OWN = "text", "digits", "plus", "bare", "own"
-CC, NNN, STRIP, NSN, TYPE = "cc", "nnn", "strip", "nsn", "type"
+RAW, TEXT, NSN, TYPE = "raw", "text", "nsn", "type"
 
 
 def normalize_series(
@@ -103,27 +108,32 @@ def normalize_series(
                 for start in range(0, len(values), chunk_rows)
             ]
         )
+    inputs = _input_frame(values, regions)
     frame = (
-        _input_frame(values, regions)
-        .lazy()
+        inputs.lazy()
         .with_columns(_trimmed(pl.col(RAW)).alias(TEXT))
         .with_columns(_preclean(pl.col(RAW), pl.col(TEXT)))
         .with_columns(_digits_and_shape())
-        .with_columns(
+        .select(
+            IDX,
+            REGION,
+            DIGITS,
+            PLUS,
+            BARE,
             pl.when(pl.col(STATUS).is_null() & _too_odd())
             .then(pl.lit(FALLBACK))
             .otherwise(pl.col(STATUS))
-            .alias(STATUS)
+            .alias(STATUS),
         )
         .collect()
     )
-    open_rows = frame.filter(pl.col(STATUS).is_null())
+    open_rows = frame.filter(pl.col(STATUS).is_null()).drop(STATUS)
     settled = frame.filter(pl.col(STATUS).is_not_null()).select(
-        IDX, RAW, REGION, STATUS, *(pl.lit(None, pl.String).alias(c) for c in _OUT)
+        IDX, STATUS, *(pl.lit(None, pl.String).alias(c) for c in _OUT)
     )
     if open_rows.height:
         settled = pl.concat([settled, _decide(open_rows, mobile_only)], how="diagonal_relaxed")
-    result = _with_fallback(settled, mobile_only, phone_format)
+    result = _with_fallback(settled, inputs, mobile_only)
     if phone_format == "digits":
         result = result.with_columns(pl.col("phone").str.strip_prefix("+"))
     return result.sort(IDX).select("phone", "reason", "note")
@@ -192,163 +202,65 @@ def _too_odd() -> pl.Expr:
 
 def _decide(frame: pl.DataFrame, mobile_only: bool) -> pl.DataFrame:
     """IDX, STATUS (a reason, FALLBACK or null) and the result of every open row."""
-    plain, second = [], []
-    for region, part in split_by(frame, REGION):
-        readings = _readings(part, region)
-        plain.append(readings[0])
-        second.append(readings[1])
-    candidates = pl.concat(
-        [
-            pl.concat(plain, how="diagonal_relaxed").with_columns(pl.lit(0).alias("kind")),
-            pl.concat(second, how="diagonal_relaxed").with_columns(pl.lit(1).alias("kind")),
-        ],
-        how="diagonal_relaxed",
+    pairs = [readings(part.lazy(), region) for region, part in split_by(frame, REGION)]
+    plain, second = pl.collect_all(
+        [pl.concat([p for p, _ in pairs]), pl.concat([s for _, s in pairs])]
     )
-    finished = with_number_type(_finish_parse(candidates))
-    return _choose(finished, mobile_only)
+    return _choose(_finished(plain), _finished(second), mobile_only)
 
 
-def _readings(part: pl.DataFrame, region: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The plain reading's (CC, NNN, STRIP) of every row and the second reading's, if any."""
+def _finished(candidates: pl.DataFrame) -> pl.DataFrame:
+    """The end of ``parse`` then ``number_type``: adds NSN and TYPE (rows whose STATUS is
+    null), one lazy query per STRIP region, collected together."""
+    closed = candidates.filter(pl.col(STATUS).is_not_null()).with_columns(
+        pl.lit(None, pl.String).alias(NSN), pl.lit(None, pl.Int8).alias(TYPE)
+    )
+    open_rows = candidates.filter(pl.col(STATUS).is_null())
+    lazy, shared = [], []
+    for region, part in split_by(open_rows, STRIP):
+        done = _finish_parse(part.lazy(), region)
+        code = rules(region).country_code
+        if len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[int(code)]) == 1:
+            lazy.append(done.with_columns(_typed(region)))
+        else:
+            shared.append(done)
+    parts = pl.collect_all([*lazy, *shared]) if lazy or shared else []
+    typed = [with_number_type(p) for p in parts[len(lazy) :]]
+    return pl.concat([closed, *parts[: len(lazy)], *typed], how="diagonal_relaxed")
+
+
+def _typed(region: str) -> pl.Expr:
+    nsn = pl.when(pl.col(STATUS).is_null()).then(pl.col(NSN))
+    return number_type(nsn, rules(region)).alias(TYPE)
+
+
+def _finish_parse(part: pl.LazyFrame, region: str) -> pl.LazyFrame:
+    """The end of ``parse`` for STRIP ``region``: strip the national prefix when what is
+    left has a possible length, then the NSN length limits. Adds NSN."""
     r = rules(region)
-    digits = pl.col(DIGITS)
-    hit = (~pl.col(PLUS) & digits.str.contains(r.idd)) if r.idd else pl.lit(False)
-    part = part.with_columns(
-        hit.alias("idd_hit"), digits.str.starts_with(r.country_code).alias(OWN)
-    )
-    second = part.filter(
-        pl.col(BARE)
-        & (digits.str.len_bytes() >= 10)
-        & ~pl.col("idd_hit")
-        & (~digits.str.starts_with(r.national_prefix) if r.national_prefix else pl.lit(True))
-    )
-    intl = part.filter(pl.col(PLUS) | pl.col("idd_hit"))
-    after_idd = digits.str.slice(idd_prefix(digits, r).str.len_bytes())
-    intl = intl.with_columns(
-        pl.when(pl.col(PLUS)).then(digits).otherwise(after_idd).alias("intl_digits")
-    )
-    back = ~pl.col(PLUS) & pl.col("intl_digits").str.starts_with("0")
-    national = pl.concat(
-        [part.filter(~pl.col(PLUS) & ~pl.col("idd_hit")), intl.filter(back).drop("intl_digits")]
-    )
-    plain = pl.concat(
-        [
-            _international(intl.filter(~back), pl.col("intl_digits"), lost_plus=False),
-            _national(national, region),
-        ],
-        how="diagonal_relaxed",
-    )
-    return plain, _international(second, digits, lost_plus=True)
-
-
-def _international(frame: pl.DataFrame, number: pl.Expr, *, lost_plus: bool) -> pl.DataFrame:
-    """``_maybe_extract_country_code`` after a '+' or an IDD: the country code and the rest.
-
-    ``lost_plus`` reads ``parse("+" + digits, None)``: no country code means no second reading.
-    """
-    cc = pl.lit(None, pl.String)
-    for size in (3, 2, 1):
-        head = number.str.slice(0, size)
-        cc = pl.when(head.is_in(list(CALLING_CODES))).then(head).otherwise(cc)
-    frame = frame.with_columns(number.alias("x"), cc.alias(CC))
-    x, cc = pl.col("x"), pl.col(CC)
-    main = cc.replace_strict(MAIN_REGION, default=None, return_dtype=pl.String)
-    if lost_plus:
-        no_code: pl.Expr = pl.lit(_NO_READING)
-    else:
-        no_code = pl.when(pl.col(PLUS)).then(pl.lit(FALLBACK)).otherwise(pl.lit("unparseable"))
+    nnn = pl.col(NNN)
+    stripped, transformed = strip_national_prefix(nnn, r)
+    part = part.with_columns(stripped.alias("s2"), transformed.alias("tf"))
+    refused = test_length(pl.col("s2"), r).is_in([TOO_SHORT, LOCAL_ONLY, INVALID_LENGTH])
+    nsn = pl.when(refused).then(nnn).otherwise(pl.col("s2"))
+    part = part.with_columns(nsn.alias(NSN)).drop("s2")
+    size = pl.col(NSN).str.len_bytes()
     status = (
-        pl.when(x.str.len_bytes() <= 2)
+        pl.when(nnn.str.len_bytes() < 2)
         .then(pl.lit("unparseable"))
-        .when(cc.is_null())
-        .then(no_code)
-        .when(main == NON_GEO_REGION)
+        .when(pl.col("tf"))
         .then(pl.lit(FALLBACK))
+        .when((size < 2) | (size > _MAX_NSN))
+        .then(pl.lit("unparseable"))
         .otherwise(pl.lit(None, pl.String))
     )
-    return frame.select(
-        IDX,
-        RAW,
-        REGION,
-        OWN,
-        DIGITS,
-        CC,
-        x.str.slice(cc.str.len_bytes()).alias(NNN),
-        main.alias(STRIP),
-        status.alias(STATUS),
-    )
+    return part.with_columns(status.alias(STATUS)).drop("tf")
 
 
-def _national(frame: pl.DataFrame, region: str) -> pl.DataFrame:
-    """The default-region branch of ``_maybe_extract_country_code``: digits that start with
-    the region's own country code lose it only when that makes a better national number."""
-    r = rules(region)
-    digits = pl.col(DIGITS)
-    own = frame.filter(pl.col(OWN))
-    stripped, transformed = strip_national_prefix(digits.str.slice(len(r.country_code)), r)
-    own = own.with_columns(stripped.alias("pot"), transformed.alias("tf"))
-    better = (~full_match(digits, r.general) & full_match(pl.col("pot"), r.general)) | (
-        test_length(digits, r) == TOO_LONG
-    )
-    main = MAIN_REGION[r.country_code]
-    own = own.select(
-        IDX,
-        RAW,
-        REGION,
-        OWN,
-        DIGITS,
-        pl.lit(r.country_code).alias(CC),
-        pl.when(better).then(pl.col("pot")).otherwise(digits).alias(NNN),
-        pl.when(better).then(pl.lit(main)).otherwise(pl.lit(region)).alias(STRIP),
-        pl.when(pl.col("tf")).then(pl.lit(FALLBACK)).alias(STATUS),
-    )
-    other = frame.filter(~pl.col(OWN)).select(
-        IDX,
-        RAW,
-        REGION,
-        OWN,
-        DIGITS,
-        pl.lit(r.country_code).alias(CC),
-        digits.alias(NNN),
-        pl.lit(region).alias(STRIP),
-        pl.lit(None, pl.String).alias(STATUS),
-    )
-    return pl.concat([own, other])
-
-
-def _finish_parse(candidates: pl.DataFrame) -> pl.DataFrame:
-    """The end of ``parse``: strip the national prefix when what is left has a possible
-    length, then the NSN length limits. Adds NSN."""
-    parts = [candidates.filter(pl.col(STATUS).is_not_null())]
-    open_rows = candidates.filter(pl.col(STATUS).is_null())
-    for region, part in split_by(open_rows, STRIP):
-        r = rules(region)
-        nnn = pl.col(NNN)
-        stripped, transformed = strip_national_prefix(nnn, r)
-        part = part.with_columns(stripped.alias("s2"), transformed.alias("tf"))
-        refused = test_length(pl.col("s2"), r).is_in([TOO_SHORT, LOCAL_ONLY, INVALID_LENGTH])
-        nsn = pl.when(refused).then(nnn).otherwise(pl.col("s2"))
-        part = part.with_columns(nsn.alias(NSN)).drop("s2")
-        size = pl.col(NSN).str.len_bytes()
-        status = (
-            pl.when(nnn.str.len_bytes() < 2)
-            .then(pl.lit("unparseable"))
-            .when(pl.col("tf"))
-            .then(pl.lit(FALLBACK))
-            .when((size < 2) | (size > _MAX_NSN))
-            .then(pl.lit("unparseable"))
-            .otherwise(pl.lit(None, pl.String))
-        )
-        parts.append(part.with_columns(status.alias(STATUS)).drop("tf"))
-    return pl.concat(parts, how="diagonal_relaxed")
-
-
-def _choose(finished: pl.DataFrame, mobile_only: bool) -> pl.DataFrame:
+def _choose(plain: pl.DataFrame, second: pl.DataFrame, mobile_only: bool) -> pl.DataFrame:
     """:func:`audience_prep._phones.choose_reading` and steps 5-6 of ``normalize_phone``."""
-    plain = finished.filter(pl.col("kind") == 0).select(
-        IDX, RAW, REGION, OWN, CC, NSN, TYPE, STATUS
-    )
-    second = finished.filter(pl.col("kind") == 1).select(
+    plain = plain.select(IDX, OWN, CC, NSN, TYPE, STATUS)
+    second = second.select(
         IDX,
         pl.col(CC).alias("s_cc"),
         pl.col(NSN).alias("s_nsn"),
@@ -356,16 +268,8 @@ def _choose(finished: pl.DataFrame, mobile_only: bool) -> pl.DataFrame:
         pl.col(STATUS).alias("s_status"),
         pl.lit(True).alias("s_present"),
     )
-    lone = plain.join(second.select(IDX), on=IDX, how="anti") if second.height else plain
-    lone = lone.with_columns(
-        pl.lit(None, pl.String).alias("s_cc"),
-        pl.lit(None, pl.String).alias("s_nsn"),
-        pl.lit(None, pl.Int8).alias("s_type"),
-        pl.lit(None, pl.String).alias("s_status"),
-        pl.lit(False).alias("s_present"),
-    )
-    rows = pl.concat([lone, plain.join(second, on=IDX, how="inner")], how="diagonal_relaxed")
-    return rows.select(IDX, RAW, REGION, *_choice(mobile_only))
+    rows = plain.join(second, on=IDX, how="left").with_columns(pl.col("s_present").fill_null(False))
+    return rows.select(IDX, *_choice(mobile_only))
 
 
 def _choice(mobile_only: bool) -> list[pl.Expr]:
@@ -413,7 +317,7 @@ def _choice(mobile_only: bool) -> list[pl.Expr]:
     ]
 
 
-def _with_fallback(settled: pl.DataFrame, mobile_only: bool, phone_format: str) -> pl.DataFrame:
+def _with_fallback(settled: pl.DataFrame, inputs: pl.DataFrame, mobile_only: bool) -> pl.DataFrame:
     """IDX, phone, reason, note for every row; FALLBACK rows through the oracle (unique pairs).
 
     The oracle runs with ``phone_format="e164"`` here; the caller strips the '+'.
@@ -423,7 +327,7 @@ def _with_fallback(settled: pl.DataFrame, mobile_only: bool, phone_format: str) 
     settled = settled.with_columns(
         pl.when(is_reason).then(status).otherwise(pl.col("reason")).alias("reason")
     )
-    todo = settled.filter(status == FALLBACK)
+    todo = settled.filter(status == FALLBACK).select(IDX).join(inputs, on=IDX, how="left")
     pairs = todo.select(RAW, REGION).unique()
     results = [
         normalize_phone(raw, region, mobile_only=mobile_only) for raw, region in pairs.iter_rows()

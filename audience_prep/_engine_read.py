@@ -1,0 +1,152 @@
+"""The readings of open rows of one region, as columns: ``parse``'s country code extraction.
+
+Every row gets its plain reading (``parse(text, region)`` up to the national number:
+``P_CC``, ``P_NNN``, ``P_STRIP``, ``P_STATUS``) and, where :func:`choose_reading` would try
+it (``SEC``), the second reading ``parse("+" + digits, None)`` (``S_*``). STRIP is the region
+whose national prefix ``parse`` strips next; STATUS is a reason, FALLBACK or null (open).
+
+Each branch reads a column masked with null outside its rows, so the regexes of a branch run
+only on the rows that take it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from audience_prep._engine_rules import (
+    CALLING_CODES,
+    MAIN_REGION,
+    NON_GEO_REGION,
+    TOO_LONG,
+    full_match,
+    idd_prefix,
+    rules,
+    strip_national_prefix,
+    test_length,
+)
+
+#: Row status while deciding: null (still open), a reason code, or one of these.
+FALLBACK: Final = "__fallback"
+NO_READING: Final = "__none"
+
+IDX, REGION, STATUS, DIGITS, PLUS, BARE, OWN = (
+    "idx",
+    "region",
+    "status",
+    "digits",
+    "plus",
+    "bare",
+    "own",
+)
+CC, NNN, STRIP, SEC = "cc", "nnn", "strip", "sec"
+_READING: Final = (CC, NNN, STRIP, STATUS)
+_CODES: Final = sorted(CALLING_CODES)
+
+
+def readings(part: pl.LazyFrame, region: str) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """The plain reading (IDX, OWN, CC, NNN, STRIP, STATUS) of every row of ``part`` (open
+    rows of ``region`` with IDX, DIGITS, PLUS and BARE) and the second reading (IDX, CC, NNN,
+    STRIP, STATUS) of the rows that have one."""
+    r = rules(region)
+    digits, plus = pl.col(DIGITS), pl.col(PLUS)
+    idd_hit = (~plus & digits.str.contains(r.idd)) if r.idd else pl.lit(False)
+    part = part.with_columns(
+        idd_hit.alias("idd_hit"), digits.str.starts_with(r.country_code).alias(OWN)
+    )
+    hit = pl.col("idd_hit")
+    idd_digits = pl.when(hit).then(digits)
+    after_idd = idd_digits.str.slice(idd_prefix(idd_digits, r).str.len_bytes())
+    no_trunk = ~digits.str.starts_with(r.national_prefix) if r.national_prefix else pl.lit(True)
+    part = part.with_columns(
+        pl.when(plus).then(digits).when(hit).then(after_idd).alias("x"),
+        (pl.col(BARE) & (digits.str.len_bytes() >= 10) & ~hit & no_trunk).alias(SEC),
+    )
+    back = (~plus & pl.col("x").str.starts_with("0")).fill_null(False)
+    part = part.with_columns(((plus | hit) & ~back).alias("is_intl"))
+    is_intl = pl.col("is_intl")
+    intl = part.filter(is_intl).select(IDX, OWN, PLUS, "x")
+    own = part.filter(~is_intl & pl.col(OWN)).select(IDX, OWN, DIGITS)
+    other = part.filter(~is_intl & ~pl.col(OWN)).select(
+        IDX,
+        OWN,
+        pl.lit(r.country_code).alias(CC),
+        pl.col(DIGITS).alias(NNN),
+        pl.lit(region).alias(STRIP),
+        pl.lit(None, pl.String).alias(STATUS),
+    )
+    second = part.filter(pl.col(SEC)).select(IDX, PLUS, pl.col(DIGITS).alias("x"))
+    plain = pl.concat(
+        [
+            _international(intl, lost_plus=False).select(IDX, OWN, *_READING),
+            _national(own, region),
+            other,
+        ]
+    )
+    return plain, _international(second, lost_plus=True).select(IDX, *_READING)
+
+
+def _country_code(x: pl.Expr) -> pl.Expr:
+    """The calling code ``x`` starts with (3, 2 or 1 digits), else null."""
+    cc = pl.lit(None, pl.String)
+    for size in (3, 2, 1):
+        head = x.str.slice(0, size)
+        cc = pl.when(head.is_in(_CODES)).then(head).otherwise(cc)
+    return cc
+
+
+def _international(part: pl.LazyFrame, *, lost_plus: bool) -> pl.LazyFrame:
+    """``_maybe_extract_country_code`` after a '+' or an IDD: CC, NNN, STRIP, STATUS of the
+    digits "x" of ``part``.
+
+    ``lost_plus`` reads ``parse("+" + digits, None)``: no country code means no second reading.
+    """
+    part = part.with_columns(_country_code(pl.col("x")).alias(CC))
+    x, cc = pl.col("x"), pl.col(CC)
+    part = part.with_columns(
+        cc.replace_strict(MAIN_REGION, default=None, return_dtype=pl.String).alias(STRIP)
+    )
+    if lost_plus:
+        no_code: pl.Expr = pl.lit(NO_READING)
+    else:
+        no_code = pl.when(pl.col(PLUS)).then(pl.lit(FALLBACK)).otherwise(pl.lit("unparseable"))
+    status = (
+        pl.when(x.str.len_bytes() <= 2)
+        .then(pl.lit("unparseable"))
+        .when(cc.is_null())
+        .then(no_code)
+        .when(pl.col(STRIP) == NON_GEO_REGION)
+        .then(pl.lit(FALLBACK))
+        .otherwise(pl.lit(None, pl.String))
+    )
+    return part.with_columns(x.str.slice(cc.str.len_bytes()).alias(NNN), status.alias(STATUS))
+
+
+def _national(own: pl.LazyFrame, region: str) -> pl.LazyFrame:
+    """The default-region branch of ``_maybe_extract_country_code`` for digits that start with
+    the region's own country code: they lose it only when that makes a better national
+    number."""
+    r = rules(region)
+    digits = pl.col(DIGITS)
+    pot, transformed = strip_national_prefix(digits.str.slice(len(r.country_code)), r)
+    own = own.with_columns(pot.alias("pot"), transformed.alias("tf"))
+    better = (~full_match(digits, r.general) & full_match(pl.col("pot"), r.general)) | (
+        test_length(digits, r) == TOO_LONG
+    )
+    own = own.with_columns(better.alias("better"))
+    better = pl.col("better")
+    return own.select(
+        IDX,
+        OWN,
+        pl.lit(r.country_code).alias(CC),
+        pl.when(better).then(pl.col("pot")).otherwise(digits).alias(NNN),
+        pl.when(better)
+        .then(pl.lit(MAIN_REGION[r.country_code]))
+        .otherwise(pl.lit(region))
+        .alias(STRIP),
+        pl.when(pl.col("tf"))
+        .then(pl.lit(FALLBACK))
+        .otherwise(pl.lit(None, pl.String))
+        .alias(STATUS),
+    )
