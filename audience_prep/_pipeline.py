@@ -6,7 +6,7 @@ import hashlib
 import io
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -154,7 +154,6 @@ def prepare(
         progress=progress,
     )
     table = read_source(source, read_options)
-    rows = table.frame.height
     mapping = map_columns(table.headers, audience_schema, overrides=columns, source=table.source)
     phone_options = PhoneOptions(
         sources=mapping.phone_sources,
@@ -164,26 +163,83 @@ def prepare(
         phone_format=phone_format,
         engine=engine,
     )
-    malformed = table.frame.filter(pl.col(MALFORMED))
-    report_progress("normalize", 0, rows)
-    worked = normalize_phones(table.frame.filter(~pl.col(MALFORMED)), phone_options)
-    valid = worked.filter(pl.col(PHONE).is_not_null())
-    report_progress("dedupe", 0, rows)
-    kept, duplicates = dedupe(
-        valid, key=PHONE, row=ROW, file=FILE, keep=keep, completeness=[*table.headers]
-    )
-    frame = _output_frame(kept, mapping, audience_schema, extra_columns)
-    report_progress("validate", 0, frame.height)
-    _validate(frame, audience_schema, phone_format)
-    report_progress("write", 0, frame.height)
-    rejected = build_rejected(worked.filter(pl.col(PHONE).is_null()), duplicates, malformed, table)
-    csv = write_csv(frame)
-    report = _report(
-        table, mapping, audience_schema, frame, kept, rejected, csv, phone_options, keep
-    )
-    report_progress("write", frame.height, frame.height)
-    log.info("prepared %s: %r", table.source, report)
-    return Prepared(frame, rejected, report, csv)
+    run = _Run(table, mapping, audience_schema, phone_options, keep, report_progress)
+    return run.execute(extra_columns)
+
+
+@dataclass(slots=True)
+class _Run:
+    """One prepare() after its options are checked: the stages in order.
+
+    Each stage drops the frames it no longer needs, so a large export is held about once.
+    """
+
+    table: RawTable
+    mapping: ColumnMapping
+    schema: AudienceSchema
+    options: PhoneOptions
+    keep: Keep
+    progress: ProgressCallback
+
+    def execute(self, extra_columns: ExtraColumns) -> Prepared:
+        """Normalise, dedupe, validate and write; every input row ends up kept or rejected."""
+        source = self.table.frame
+        rows_read = source.height
+        self.table = replace(self.table, frame=source.clear())  # keep the metadata only
+        has_malformed = bool(source.get_column(MALFORMED).any())
+        malformed = source.filter(pl.col(MALFORMED)) if has_malformed else source.clear()
+        self.progress("normalize", 0, rows_read)
+        cells = source.filter(~pl.col(MALFORMED)) if has_malformed else source
+        del source
+        worked = normalize_phones(cells, self.options)
+        del cells
+        invalid = worked.filter(pl.col(PHONE).is_null())
+        valid = worked.filter(pl.col(PHONE).is_not_null())
+        del worked
+        self.progress("dedupe", 0, valid.height)
+        kept, duplicates = dedupe(
+            valid,
+            key=PHONE,
+            row=ROW,
+            file=FILE,
+            keep=self.keep,
+            completeness=[*self.table.headers],
+        )
+        del valid
+        return self._finish(rows_read, kept, invalid, duplicates, malformed, extra_columns)
+
+    def _finish(
+        self,
+        rows_read: int,
+        kept: pl.DataFrame,
+        invalid: pl.DataFrame,
+        duplicates: pl.DataFrame,
+        malformed: pl.DataFrame,
+        extra_columns: ExtraColumns,
+    ) -> Prepared:
+        frame = _output_frame(kept, self.mapping, self.schema, extra_columns)
+        self.progress("validate", 0, frame.height)
+        _validate(frame, self.schema, self.options.phone_format)
+        self.progress("write", 0, frame.height)
+        rejected = build_rejected(invalid, duplicates, malformed, self.table)
+        del invalid, duplicates, malformed
+        csv = write_csv(frame)
+        counts = _Counts(rows_read, frame, kept, rejected, csv)
+        report = _report(self.table, self.mapping, self.schema, counts, self.options, self.keep)
+        self.progress("write", frame.height, frame.height)
+        log.info("prepared %s: %r", self.table.source, report)
+        return Prepared(frame, rejected, report, csv)
+
+
+@dataclass(frozen=True, slots=True)
+class _Counts:
+    """What the report counts: rows read, the audience, the kept rows, the rejects, the CSV."""
+
+    rows_read: int
+    frame: pl.DataFrame
+    kept: pl.DataFrame
+    rejected: pl.DataFrame
+    csv: bytes
 
 
 def write_csv(frame: pl.DataFrame, *, line_terminator: str = "\n") -> bytes:
@@ -251,20 +307,18 @@ def _report(
     table: RawTable,
     mapping: ColumnMapping,
     schema: AudienceSchema,
-    frame: pl.DataFrame,
-    kept: pl.DataFrame,
-    rejected: pl.DataFrame,
-    csv: bytes,
+    counts: _Counts,
     options: PhoneOptions,
     keep: str,
 ) -> PrepReport:
+    frame, kept, rejected, csv = counts.frame, counts.kept, counts.rejected, counts.csv
     by_reason = dict(rejected.group_by("reason").len().sort("reason").iter_rows())
     from_counts = dict(kept.group_by(FROM).len().iter_rows())
     notes = dict(kept.drop_nulls(NOTE).group_by(NOTE).len().sort(NOTE).iter_rows())
     return PrepReport(
         source=table.source,
         format=table.format,
-        rows_read=table.frame.height,
+        rows_read=counts.rows_read,
         rows_written=frame.height,
         rows_rejected=rejected.height,
         rejected_by_reason={str(k): int(v) for k, v in by_reason.items()},
