@@ -41,6 +41,7 @@ from audience_prep._engine_read import (
     OWN,
     PLUS,
     REGION,
+    SEC,
     STATUS,
     STRIP,
     readings,
@@ -67,8 +68,11 @@ _WS: Final = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
 _SHAPE: Final = r"^(?:\(?\+)?[0-9 ().\-]*$"
 _BARE_DIGITS: Final = r"^[0-9][0-9 .\-]*$"
 _SCIENTIFIC: Final = r"^[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$"
-_FLOAT_ARTIFACT: Final = r"^([0-9]+)\.0+$"
+_FLOAT_ARTIFACT: Final = r"^[0-9]+\.0+$"
 _MAX_INPUT: Final = 250
+#: What _SHAPE allows besides digits: removing them leaves the digits of a cell of that shape
+#: (the other cells go to the oracle, whatever their DIGITS).
+_SEPARATORS: Final = [" ", "(", ")", ".", "-", "+"]
 _MAX_NSN: Final = 17
 
 _NO_REGION: Final = "__no_region"
@@ -127,12 +131,17 @@ def normalize_series(
         )
         .collect()
     )
-    open_rows = frame.filter(pl.col(STATUS).is_null()).drop(STATUS)
     settled = frame.filter(pl.col(STATUS).is_not_null()).select(
         IDX, STATUS, *(pl.lit(None, pl.String).alias(c) for c in _OUT)
     )
-    if open_rows.height:
-        settled = pl.concat([settled, _decide(open_rows, mobile_only)], how="diagonal_relaxed")
+    open_rows = frame.filter(pl.col(STATUS).is_null()).drop(STATUS)
+    pairs = [readings(part.lazy(), key) for key, part in split_by(open_rows, REGION)]
+    if pairs:
+        plain, second = pl.collect_all(
+            [pl.concat([p for p, _ in pairs]), pl.concat([s for _, s in pairs])]
+        )
+        decided = _choose(_finished(plain), _finished(second), mobile_only)
+        settled = pl.concat([settled, decided], how="diagonal_relaxed")
     result = _with_fallback(settled, inputs, mobile_only)
     if phone_format == "digits":
         result = result.with_columns(pl.col("phone").str.strip_prefix("+"))
@@ -144,17 +153,17 @@ def _input_frame(values: pl.Series, regions: pl.Series | str) -> pl.DataFrame:
     raw = values.cast(pl.String).alias(RAW)
     if isinstance(regions, str):
         region = pl.Series(REGION, [check_region(regions)], pl.String).new_from_index(0, len(raw))
-    else:
-        if len(regions) != len(raw):
-            from audience_prep._errors import ConfigurationError
+        return pl.DataFrame([raw, region]).with_row_index(IDX)
+    if len(regions) != len(raw):
+        from audience_prep._errors import ConfigurationError
 
-            raise ConfigurationError(
-                f"regions has {len(regions)} values for {len(raw)} phones; give one region "
-                "per value, or a single region code."
-            )
-        codes = regions.cast(pl.String)
-        known = {code: check_region(code) for code in codes.drop_nulls().unique().to_list()}
-        region = codes.replace_strict(known, default=None, return_dtype=pl.String).alias(REGION)
+        raise ConfigurationError(
+            f"regions has {len(regions)} values for {len(raw)} phones; give one region "
+            "per value, or a single region code."
+        )
+    codes = regions.cast(pl.String)
+    known = {code: check_region(code) for code in codes.drop_nulls().unique().to_list()}
+    region = codes.replace_strict(known, default=None, return_dtype=pl.String).alias(REGION)
     return pl.DataFrame([raw, region]).with_row_index(IDX)
 
 
@@ -163,8 +172,8 @@ def _trimmed(raw: pl.Expr) -> pl.Expr:
     return raw.str.strip_chars(_WS).str.strip_prefix("'").str.strip_chars(_WS)
 
 
-def _preclean(raw: pl.Expr, text: pl.Expr) -> list[pl.Expr]:
-    """Steps 1-8 of :func:`audience_prep._phones.preclean` for ASCII cells; STATUS says the
+def _preclean(raw: pl.Expr, text: pl.Expr) -> pl.Expr:
+    """Steps 1-7 of :func:`audience_prep._phones.preclean` for ASCII cells: STATUS says the
     rest (a reason, FALLBACK for non-ASCII cells, or null when TEXT is ready to read)."""
     status = (
         pl.when(pl.col(REGION).is_null())
@@ -179,13 +188,20 @@ def _preclean(raw: pl.Expr, text: pl.Expr) -> list[pl.Expr]:
         .then(pl.lit("scientific_notation"))
         .otherwise(pl.lit(None, pl.String))
     )
-    return [status.alias(STATUS), text.str.replace(_FLOAT_ARTIFACT, "${1}").alias(TEXT)]
+    return status.alias(STATUS)
 
 
 def _digits_and_shape() -> list[pl.Expr]:
+    """DIGITS (step 8 of ``preclean``, Excel's float artifact, then the digits), PLUS, BARE.
+
+    TEXT keeps the artifact: it reads the same through PLUS, BARE and the shape."""
     text = pl.col(TEXT)
+    artifact = text.str.strip_chars_end("0").str.strip_suffix(".")
     return [
-        text.str.replace_all("[^0-9]", "").alias(DIGITS),
+        pl.when(text.str.contains(_FLOAT_ARTIFACT))
+        .then(artifact)
+        .otherwise(text.str.replace_many(_SEPARATORS, [""] * len(_SEPARATORS)))
+        .alias(DIGITS),
         text.str.contains("+", literal=True).alias(PLUS),
         text.str.contains(_BARE_DIGITS).alias(BARE),
     ]
@@ -198,15 +214,6 @@ def _too_odd() -> pl.Expr:
         | (pl.col(DIGITS).str.len_bytes() < 3)
         | (pl.col(TEXT).str.len_chars() > _MAX_INPUT)
     )
-
-
-def _decide(frame: pl.DataFrame, mobile_only: bool) -> pl.DataFrame:
-    """IDX, STATUS (a reason, FALLBACK or null) and the result of every open row."""
-    pairs = [readings(part.lazy(), region) for region, part in split_by(frame, REGION)]
-    plain, second = pl.collect_all(
-        [pl.concat([p for p, _ in pairs]), pl.concat([s for _, s in pairs])]
-    )
-    return _choose(_finished(plain), _finished(second), mobile_only)
 
 
 def _finished(candidates: pl.DataFrame) -> pl.DataFrame:
@@ -230,8 +237,7 @@ def _finished(candidates: pl.DataFrame) -> pl.DataFrame:
 
 
 def _typed(region: str) -> pl.Expr:
-    nsn = pl.when(pl.col(STATUS).is_null()).then(pl.col(NSN))
-    return number_type(nsn, rules(region)).alias(TYPE)
+    return number_type(pl.col(NSN), rules(region)).alias(TYPE)
 
 
 def _finish_parse(part: pl.LazyFrame, region: str) -> pl.LazyFrame:
@@ -258,28 +264,36 @@ def _finish_parse(part: pl.LazyFrame, region: str) -> pl.LazyFrame:
 
 
 def _choose(plain: pl.DataFrame, second: pl.DataFrame, mobile_only: bool) -> pl.DataFrame:
-    """:func:`audience_prep._phones.choose_reading` and steps 5-6 of ``normalize_phone``."""
-    plain = plain.select(IDX, OWN, CC, NSN, TYPE, STATUS)
-    second = second.select(
+    """:func:`audience_prep._phones.choose_reading` and steps 5-6 of ``normalize_phone``.
+
+    Only the rows with a second reading (SEC) are joined to it."""
+    plain = plain.select(IDX, OWN, CC, NSN, TYPE, STATUS, SEC)
+    seconds = second.lazy().select(
         IDX,
         pl.col(CC).alias("s_cc"),
         pl.col(NSN).alias("s_nsn"),
         pl.col(TYPE).alias("s_type"),
         pl.col(STATUS).alias("s_status"),
-        pl.lit(True).alias("s_present"),
     )
-    rows = plain.join(second, on=IDX, how="left").with_columns(pl.col("s_present").fill_null(False))
-    return rows.select(IDX, *_choice(mobile_only))
+    lone = plain.lazy().filter(~pl.col(SEC))
+    lone = lone.with_columns(
+        pl.lit(None, pl.String).alias("s_cc"),
+        pl.lit(None, pl.String).alias("s_nsn"),
+        pl.lit(None, pl.Int8).alias("s_type"),
+        pl.lit(None, pl.String).alias("s_status"),
+    )
+    pair = plain.lazy().filter(pl.col(SEC)).join(seconds, on=IDX, how="left")
+    rows = pl.concat([lone, pair], how="diagonal_relaxed")
+    for stage in _choice(mobile_only):
+        rows = rows.with_columns(stage)
+    return rows.select(IDX, STATUS, "phone", "reason", "note").collect()
 
 
-def _choice(mobile_only: bool) -> list[pl.Expr]:
+def _choice(mobile_only: bool) -> list[list[pl.Expr]]:
+    """The columns of :func:`_choose`, in stages (each reads the columns of the ones before)."""
     p_ok = pl.col(STATUS).is_null()
     p_valid = p_ok & (pl.col(TYPE).fill_null(UNKNOWN) != UNKNOWN)
-    s_valid = (
-        pl.col("s_present")
-        & pl.col("s_status").is_null()
-        & (pl.col("s_type").fill_null(UNKNOWN) != UNKNOWN)
-    )
+    s_valid = pl.col("s_status").is_null() & (pl.col("s_type").fill_null(UNKNOWN) != UNKNOWN)
     same = (pl.col(CC) == pl.col("s_cc")) & (
         pl.col(NSN).str.strip_chars_start("0") == pl.col("s_nsn").str.strip_chars_start("0")
     )
@@ -290,17 +304,18 @@ def _choice(mobile_only: bool) -> list[pl.Expr]:
         & ~pl.col(TYPE).is_in(mobile_types)
         & ~same.fill_null(False)
     )
-    use_second = s_valid & (~p_valid | prefer_second.fill_null(False))
-    fallback = (pl.col(STATUS) == FALLBACK).fill_null(False) | (
-        pl.col("s_present") & (pl.col("s_status") == FALLBACK).fill_null(False)
+    use_second = (pl.col(SEC) & s_valid & (~p_valid | prefer_second.fill_null(False))).fill_null(
+        False
     )
-    cc = pl.when(use_second).then(pl.col("s_cc")).otherwise(pl.col(CC))
-    nsn = pl.when(use_second).then(pl.col("s_nsn")).otherwise(pl.col(NSN))
-    kind = pl.when(use_second).then(pl.col("s_type")).otherwise(pl.col(TYPE))
+    fallback = (pl.col(STATUS) == FALLBACK).fill_null(False) | (
+        pl.col(SEC) & (pl.col("s_status") == FALLBACK).fill_null(False)
+    )
+    use, fall = pl.col("use_second"), pl.col("fallback")
+    kind = pl.col("kind")
     reason: Any = (
-        pl.when(fallback)
+        pl.when(fall)
         .then(pl.lit(None, pl.String))
-        .when(~use_second & ~p_ok)
+        .when(~use & ~p_ok)
         .then(pl.lit("unparseable"))
         .when(kind == UNKNOWN)
         .then(pl.lit("invalid_number"))
@@ -308,12 +323,18 @@ def _choice(mobile_only: bool) -> list[pl.Expr]:
     if mobile_only:
         reason = reason.when(~kind.is_in(mobile_types)).then(pl.lit("not_mobile"))
     reason = reason.otherwise(pl.lit(None, pl.String))
-    ok = ~fallback & reason.is_null()
+    ok = ~fall & pl.col("reason").is_null()
+    cc = pl.when(use).then(pl.col("s_cc")).otherwise(pl.col(CC))
+    nsn = pl.when(use).then(pl.col("s_nsn")).otherwise(pl.col(NSN))
     return [
-        pl.when(fallback).then(pl.lit(FALLBACK)).alias(STATUS),
-        pl.when(ok).then(pl.concat_str(pl.lit("+"), cc, nsn)).alias("phone"),
-        reason.alias("reason"),
-        pl.when(ok & use_second).then(pl.lit(_CWP)).alias("note"),
+        [use_second.alias("use_second"), fallback.alias("fallback")],
+        [pl.when(use).then(pl.col("s_type")).otherwise(pl.col(TYPE)).alias("kind")],
+        [reason.alias("reason")],
+        [
+            pl.when(fall).then(pl.lit(FALLBACK)).alias(STATUS),
+            pl.when(ok).then(pl.concat_str(pl.lit("+"), cc, nsn)).alias("phone"),
+            pl.when(ok & use).then(pl.lit(_CWP)).alias("note"),
+        ],
     ]
 
 

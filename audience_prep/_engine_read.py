@@ -1,12 +1,12 @@
-"""The readings of open rows of one region, as columns: ``parse``'s country code extraction.
+"""The readings of the open rows of one region: ``parse``'s country code extraction.
 
-Every row gets its plain reading (``parse(text, region)`` up to the national number:
-``P_CC``, ``P_NNN``, ``P_STRIP``, ``P_STATUS``) and, where :func:`choose_reading` would try
-it (``SEC``), the second reading ``parse("+" + digits, None)`` (``S_*``). STRIP is the region
-whose national prefix ``parse`` strips next; STATUS is a reason, FALLBACK or null (open).
+Every row gets its plain reading (``parse(text, region)`` up to the national number) and,
+where :func:`audience_prep._phones.choose_reading` would try it (SEC), the second reading
+``parse("+" + digits, None)``; each as CC, NNN, STRIP (the region whose national prefix
+``parse`` strips next) and STATUS (a reason, FALLBACK or null: still open).
 
-Each branch reads a column masked with null outside its rows, so the regexes of a branch run
-only on the rows that take it.
+The rows are split by branch (international, own country code, plain national, second
+reading) inside one lazy query, so each branch's regexes run only on its rows.
 """
 
 from __future__ import annotations
@@ -66,11 +66,12 @@ def readings(part: pl.LazyFrame, region: str) -> tuple[pl.LazyFrame, pl.LazyFram
     back = (~plus & pl.col("x").str.starts_with("0")).fill_null(False)
     part = part.with_columns(((plus | hit) & ~back).alias("is_intl"))
     is_intl = pl.col("is_intl")
-    intl = part.filter(is_intl).select(IDX, OWN, PLUS, "x")
-    own = part.filter(~is_intl & pl.col(OWN)).select(IDX, OWN, DIGITS)
+    intl = part.filter(is_intl).select(IDX, OWN, SEC, PLUS, "x")
+    own = part.filter(~is_intl & pl.col(OWN)).select(IDX, OWN, SEC, DIGITS)
     other = part.filter(~is_intl & ~pl.col(OWN)).select(
         IDX,
         OWN,
+        SEC,
         pl.lit(r.country_code).alias(CC),
         pl.col(DIGITS).alias(NNN),
         pl.lit(region).alias(STRIP),
@@ -79,7 +80,7 @@ def readings(part: pl.LazyFrame, region: str) -> tuple[pl.LazyFrame, pl.LazyFram
     second = part.filter(pl.col(SEC)).select(IDX, PLUS, pl.col(DIGITS).alias("x"))
     plain = pl.concat(
         [
-            _international(intl, lost_plus=False).select(IDX, OWN, *_READING),
+            _international(intl, lost_plus=False).select(IDX, OWN, SEC, *_READING),
             _national(own, region),
             other,
         ]
@@ -139,6 +140,7 @@ def _national(own: pl.LazyFrame, region: str) -> pl.LazyFrame:
     return own.select(
         IDX,
         OWN,
+        SEC,
         pl.lit(r.country_code).alias(CC),
         pl.when(better).then(pl.col("pot")).otherwise(digits).alias(NNN),
         pl.when(better)
