@@ -135,7 +135,7 @@ def normalize_series(
         IDX, STATUS, *(pl.lit(None, pl.String).alias(c) for c in _OUT)
     )
     open_rows = frame.filter(pl.col(STATUS).is_null()).drop(STATUS)
-    pairs = [readings(part.lazy(), key) for key, part in split_by(open_rows, REGION)]
+    pairs = [readings(part, key) for key, part in split_by(open_rows, REGION)]
     if pairs:
         plain, second = pl.collect_all(
             [pl.concat([p for p, _ in pairs]), pl.concat([s for _, s in pairs])]

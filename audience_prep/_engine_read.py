@@ -45,30 +45,45 @@ _READING: Final = (CC, NNN, STRIP, STATUS)
 _CODES: Final = sorted(CALLING_CODES)
 
 
-def readings(part: pl.LazyFrame, region: str) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """The plain reading (IDX, OWN, CC, NNN, STRIP, STATUS) of every row of ``part`` (open
-    rows of ``region`` with IDX, DIGITS, PLUS and BARE) and the second reading (IDX, CC, NNN,
-    STRIP, STATUS) of the rows that have one."""
+def readings(frame: pl.DataFrame, region: str) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """The plain reading (IDX, OWN, SEC, CC, NNN, STRIP, STATUS) of every row of ``frame``
+    (open rows of ``region`` with IDX, DIGITS, PLUS and BARE) and the second reading (IDX,
+    CC, NNN, STRIP, STATUS) of the rows that have one (SEC).
+
+    The flags that split the rows are computed once (polars would recompute a lazy input
+    shared by several branches); the branches are lazy.
+    """
     r = rules(region)
     digits, plus = pl.col(DIGITS), pl.col(PLUS)
     idd_hit = (~plus & digits.str.contains(r.idd)) if r.idd else pl.lit(False)
-    part = part.with_columns(
-        idd_hit.alias("idd_hit"), digits.str.starts_with(r.country_code).alias(OWN)
+    no_trunk = ~digits.str.starts_with(r.national_prefix) if r.national_prefix else pl.lit(True)
+    part = (
+        frame.lazy()
+        .with_columns(idd_hit.alias("idd_hit"), digits.str.starts_with(r.country_code).alias(OWN))
+        .with_columns(
+            (pl.col(BARE) & (digits.str.len_bytes() >= 10) & ~pl.col("idd_hit") & no_trunk).alias(
+                SEC
+            )
+        )
+        .collect()
+        .lazy()
     )
     hit = pl.col("idd_hit")
-    idd_digits = pl.when(hit).then(digits)
-    after_idd = idd_digits.str.slice(idd_prefix(idd_digits, r).str.len_bytes())
-    no_trunk = ~digits.str.starts_with(r.national_prefix) if r.national_prefix else pl.lit(True)
-    part = part.with_columns(
-        pl.when(plus).then(digits).when(hit).then(after_idd).alias("x"),
-        (pl.col(BARE) & (digits.str.len_bytes() >= 10) & ~hit & no_trunk).alias(SEC),
+    columns = (IDX, OWN, SEC, PLUS, DIGITS)
+    via_idd = (
+        part.filter(hit)
+        .select(*columns)
+        .with_columns(digits.str.slice(idd_prefix(digits, r).str.len_bytes()).alias("x"))
     )
-    back = (~plus & pl.col("x").str.starts_with("0")).fill_null(False)
-    part = part.with_columns(((plus | hit) & ~back).alias("is_intl"))
-    is_intl = pl.col("is_intl")
-    intl = part.filter(is_intl).select(IDX, OWN, SEC, PLUS, "x")
-    own = part.filter(~is_intl & pl.col(OWN)).select(IDX, OWN, SEC, DIGITS)
-    other = part.filter(~is_intl & ~pl.col(OWN)).select(
+    back = pl.col("x").str.starts_with("0")
+    intl = pl.concat(
+        [part.filter(plus).select(*columns, digits.alias("x")), via_idd.filter(~back)]
+    ).select(IDX, OWN, SEC, PLUS, "x")
+    national = pl.concat(
+        [part.filter(~plus & ~hit).select(*columns), via_idd.filter(back).select(*columns)]
+    )
+    own = national.filter(pl.col(OWN)).select(IDX, OWN, SEC, DIGITS)
+    other = national.filter(~pl.col(OWN)).select(
         IDX,
         OWN,
         SEC,
