@@ -348,7 +348,8 @@ def _with_fallback(settled: pl.DataFrame, inputs: pl.DataFrame, mobile_only: boo
     settled = settled.with_columns(
         pl.when(is_reason).then(status).otherwise(pl.col("reason")).alias("reason")
     )
-    todo = settled.filter(status == FALLBACK).select(IDX).join(inputs, on=IDX, how="left")
+    rows = settled.filter(status == FALLBACK)[IDX]
+    todo = inputs.select(pl.all().gather(rows))  # IDX is the row number in inputs
     pairs = todo.select(RAW, REGION).unique()
     results = [
         normalize_phone(raw, region, mobile_only=mobile_only) for raw, region in pairs.iter_rows()
