@@ -83,9 +83,10 @@ def malformed_rows(data: CsvBody, sep: str, skip: int, width: int) -> pl.Series 
 
     A row is malformed when it has fewer fields than the header, or more with any extra
     field non-empty; blank lines are not. Returns None when a quoted field spans lines (the
-    caller then counts fields with the csv module).
+    caller then counts fields with the csv module). The file is scanned as lines by polars'
+    streaming engine, so this holds only a batch of lines at a time.
     """
-    lines = pl.read_csv(
+    lines = pl.scan_csv(
         data,
         has_header=False,
         separator="\x1f",
@@ -96,36 +97,50 @@ def malformed_rows(data: CsvBody, sep: str, skip: int, width: int) -> pl.Series 
         truncate_ragged_lines=True,
         raise_if_empty=False,
     )
-    if lines.width == 0:
+    names = lines.collect_schema().names()
+    if not names:
         return pl.Series("malformed", [], dtype=pl.Boolean)
-    line = pl.col(lines.columns[0]).fill_null("")
+    line = pl.col(names[0]).fill_null("")
     quotes = line.str.count_matches('"', literal=True)
     unquoted = pl.when(quotes > 0).then(line.str.replace_all(r'"[^"]*"', "")).otherwise(line)
-    counted = (
-        lines.lazy()
-        .select(
-            (quotes % 2 == 1).alias("odd"),
-            (unquoted.str.count_matches(sep, literal=True) + 1).alias("fields"),
-            unquoted.alias("unquoted"),
-        )
-        .collect()
-    )
-    if counted.get_column("odd").any():
+    fields = unquoted.str.count_matches(sep, literal=True) + 1
+    summary = lines.select(
+        pl.len().alias("rows"),
+        (quotes % 2 == 1).any().alias("odd"),
+        (fields != width).arg_true().implode().alias("suspects"),
+    ).collect(engine="streaming")
+    if summary.item(0, "odd"):
         return None
-    # Only rows whose field count differs from the header's need a closer look (rare).
-    suspects = counted.with_row_index("at").filter(pl.col("fields") != width)
-    flagged = suspects.filter(
-        pl.col("unquoted").str.strip_chars() != "",
-        (pl.col("fields") < width)
-        | (
-            pl.col("unquoted")
-            .str.strip_chars_end(sep + " \t\r")
-            .str.count_matches(sep, literal=True)
-            >= width
-        ),
-    ).get_column("at")
-    bad = pl.Series("malformed", [False] * 0, dtype=pl.Boolean).extend_constant(False, lines.height)
-    return bad.scatter(flagged, True) if flagged.len() else bad
+    suspects = summary.item(0, "suspects")
+    bad = pl.Series("malformed", [], dtype=pl.Boolean).extend_constant(
+        False, summary.item(0, "rows")
+    )
+    if suspects.len():
+        flagged = _flag_suspects(lines, line, unquoted, fields, suspects, sep, width)
+        if flagged.len():
+            bad = bad.scatter(flagged, True)
+    return bad
+
+
+def _flag_suspects(
+    lines: pl.LazyFrame,
+    line: pl.Expr,
+    unquoted: pl.Expr,
+    fields: pl.Expr,
+    suspects: pl.Series,
+    sep: str,
+    width: int,
+) -> pl.Series:
+    """Among rows whose field count differs from the header's, the truly malformed ones."""
+    extra = unquoted.str.strip_chars_end(sep + " \t\r").str.count_matches(sep, literal=True)
+    return (
+        lines.with_row_index("at")
+        .filter(pl.col("at").is_in(suspects.implode()))
+        .filter(line.str.strip_chars() != "", (fields < width) | (extra >= width))
+        .select("at")
+        .collect()
+        .get_column("at")
+    )
 
 
 def read_records(data: CsvBody, sep: str) -> list[list[str]]:
