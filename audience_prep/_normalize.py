@@ -130,6 +130,8 @@ def _decide(
     sources: Sequence[str], phones: list[str], reasons: list[str], notes: list[str]
 ) -> list[pl.Expr]:
     """Coalesce the phone columns in priority order and pick the row's reason and raw text."""
+    if len(sources) == 1:
+        return _single_source(sources[0], phones[0], reasons[0], notes[0])
     valid = [pl.col(p).is_not_null() for p in phones]
     tried = [pl.col(r) != "missing_phone" for r in reasons]
     from_expr = _first_of(valid, [pl.lit(s) for s in sources])
@@ -153,6 +155,22 @@ def _decide(
         raw_expr.alias(RAW),
         from_expr.alias(FROM),
         _first_of(valid, [pl.col(n) for n in notes]).alias(NOTE),
+    ]
+
+
+def _single_source(source: str, phone: str, reason: str, note: str) -> list[pl.Expr]:
+    """The common case of one phone column: columns are renamed, not recomputed."""
+    return [
+        pl.col(phone).alias(PHONE),
+        pl.when(pl.col(REGION).is_null())
+        .then(pl.lit("unknown_region"))
+        .when(pl.col(phone).is_not_null())
+        .then(pl.lit(None, pl.String))
+        .otherwise(pl.col(reason))
+        .alias(REASON),
+        pl.col(source).alias(RAW),
+        pl.lit(source, pl.String).alias(FROM),
+        pl.col(note).alias(NOTE),
     ]
 
 

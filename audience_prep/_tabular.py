@@ -196,17 +196,28 @@ def _check_tabular(name: str, malformed: pl.Series, width: int) -> None:
 
 
 def _drop_empty(table: RawTable) -> RawTable:
-    """Skip rows whose every cell is empty; they are counted, not rejected."""
+    """Skip rows whose every cell is empty; they are counted, not rejected.
+
+    Only rows whose first cell is empty can be blank, so the full check runs on those alone.
+    """
     cells = list(table.headers)
     if not cells:
         return table
-    blank = pl.all_horizontal(
-        pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in cells
-    ) & ~pl.col(MALFORMED)
-    skipped = int(table.frame.select(blank.sum()).item())
-    if not skipped:
+
+    def empty(column: str) -> pl.Expr:
+        return pl.col(column).is_null() | pl.col(column).str.contains(r"^\s*$")
+
+    candidates = table.frame.with_row_index("__at").filter(empty(cells[0]))
+    blank_at = candidates.filter(
+        pl.all_horizontal(empty(c) for c in cells[1:]) if cells[1:] else pl.lit(True),
+        ~pl.col(MALFORMED),
+    ).get_column("__at")
+    if not blank_at.len():
         return table
-    return replace(table, frame=table.frame.filter(~blank), empty_rows_skipped=skipped)
+    keep = pl.Series("keep", [], dtype=pl.Boolean).extend_constant(True, table.frame.height)
+    keep = keep.scatter(blank_at, False)
+    frame = table.frame.filter(keep)
+    return replace(table, frame=frame, empty_rows_skipped=blank_at.len())
 
 
 def _unique_headers(headers: list[str]) -> list[str]:
