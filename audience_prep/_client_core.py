@@ -33,6 +33,7 @@ from audience_prep._ledger_client import (
 )
 from audience_prep._ledger_diff import ReplacementDiff, check_shrink
 from audience_prep._payload import AudienceData, AudiencePayload, check_guards, load_payload
+from audience_prep._progress import ProgressCallback
 from audience_prep._responses import (
     CommBoxAnswer,
     read_answer,
@@ -40,6 +41,7 @@ from audience_prep._responses import (
     translate_http_error,
 )
 from audience_prep._retry import Backoff
+from audience_prep._upload_stream import with_progress
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ClientCore", "Plan", "UploadReport"]
 
@@ -176,6 +178,9 @@ def _is_loopback(host: str) -> bool:
 
 class ClientCore:
     """Configuration, guards and request/report building shared by both clients."""
+
+    #: ``progress("upload", sent, total)`` as the body is streamed; None shows nothing.
+    progress: ProgressCallback | None = None
 
     def __init__(
         self,
@@ -327,13 +332,14 @@ class ClientCore:
     def _build_request(self, http: httpx.Client | httpx.AsyncClient, plan: Plan) -> httpx.Request:
         payload = plan.payload
         files = {"audience_file": (payload.filename, payload.content, payload.content_type)}
-        return http.build_request(
+        request = http.build_request(
             plan.method,
             plan.url,
             files=files,
             data={"name": plan.name} if plan.name is not None else None,
             headers={"Authorization": f"Bearer {self._token.reveal()}"},
         )
+        return request if self.progress is None else with_progress(http, request, self.progress)
 
     def _log_start(self, plan: Plan, *, dry_run: bool) -> None:
         logger.info(

@@ -78,3 +78,40 @@ def test_empty_prepared_audience_is_refused(emulator: CommBoxEmulator) -> None:
     ):
         client.replace_audience(audience_id, prepared)
     assert emulator.state.rows(audience_id) == OLD
+
+
+def test_upload_progress_reports_the_bytes_streamed(emulator: CommBoxEmulator) -> None:
+    audience_id = emulator.state.add_audience("312345", rows=OLD)
+    prepared = ap.prepare(SAMPLE, region="IL")
+    events: list[tuple[str, int, int | None]] = []
+    with ap.CommBoxClient(token=emulator.token, base_url=emulator.url, ledger=False) as client:
+        client.progress = lambda *event: events.append(event)
+        client.replace_audience(audience_id, prepared)
+    assert emulator.state.rows(audience_id) == prepared_rows(prepared)
+    assert {stage for stage, _, _ in events} == {"upload"}
+    sent = [done for _, done, _ in events]
+    total = events[-1][2]
+    assert sent == sorted(sent)
+    assert sent[0] == 0
+    assert sent[-1] == total
+    assert total is not None
+    assert total > len(prepared.to_csv())  # the multipart body wraps the CSV
+
+
+def test_async_upload_progress(emulator: CommBoxEmulator) -> None:
+    import asyncio
+
+    audience_id = emulator.state.add_audience("312345", rows=OLD)
+    prepared = ap.prepare(SAMPLE, region="IL")
+    events: list[tuple[str, int, int | None]] = []
+
+    async def upload() -> None:
+        async with ap.AsyncCommBoxClient(
+            token=emulator.token, base_url=emulator.url, ledger=False
+        ) as client:
+            client.progress = lambda *event: events.append(event)
+            await client.replace_audience(audience_id, prepared)
+
+    asyncio.run(upload())
+    assert emulator.state.rows(audience_id) == prepared_rows(prepared)
+    assert events[-1][1] == events[-1][2]

@@ -32,6 +32,7 @@ from audience_prep.cli._common import (
     configure_logging,
     fail,
     handle_errors,
+    progress_display,
 )
 from audience_prep.cli._prepare import common_flags, prepare_options, render_report, run_prepare
 
@@ -153,6 +154,7 @@ def _token() -> str:
 @shrink_options
 @ledger_options
 @click.option("--yes", "-y", is_flag=True, help="Replace without asking.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @common_flags
 def upload_command(
     input_path: str,
@@ -168,6 +170,7 @@ def upload_command(
     no_ledger: bool,
     ledger_mode: str,
     yes: bool,
+    quiet: bool,
     as_json: bool,
     verbose: bool,
     debug: bool,
@@ -191,7 +194,9 @@ def upload_command(
         )
     with handle_errors(debug):
         token = _token()
-        prepared = run_prepare(input_path, **options)
+        show_progress = not (quiet or as_json)
+        with progress_display(show_progress) as progress:
+            prepared = run_prepare(input_path, progress=progress, **options)
         ledger = make_ledger(ledger_dir, no_ledger, ledger_mode)
         with CommBoxClient(token=token, base_url=base_url, ledger=ledger) as client:
             upload = functools.partial(
@@ -206,7 +211,9 @@ def upload_command(
             )
             if confirm:  # the guards run before anyone is asked anything
                 _confirm(prepared, upload(dry_run=True), client.base_url)
-            report = upload(dry_run=dry_run)
+            with progress_display(show_progress) as progress:
+                client.progress = progress
+                report = upload(dry_run=dry_run)
     _print_result(prepared, report, as_json=as_json)
 
 
