@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import audience_prep.cli._demo
 import audience_prep.cli._explain
 import audience_prep.cli._history
 import audience_prep.cli._prepare
