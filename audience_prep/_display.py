@@ -19,9 +19,9 @@ import polars as pl
 from audience_prep._phones import NOTES, REASONS
 
 if TYPE_CHECKING:
-    from audience_prep._upload_report import UploadReport
     from audience_prep._pipeline import Prepared
     from audience_prep._report import PrepReport
+    from audience_prep._upload_report import UploadReport
 
 __all__ = [
     "diff_html",
