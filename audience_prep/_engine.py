@@ -68,6 +68,7 @@ _WS: Final = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
 _SHAPE: Final = r"^(?:\(?\+)?[0-9 ().\-]*$"
 _BARE_DIGITS: Final = r"^[0-9][0-9 .\-]*$"
 _SCIENTIFIC: Final = r"^[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$"
+_ISO_DATE: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?)?$"
 _FLOAT_ARTIFACT: Final = r"^[0-9]+\.0+$"
 _MAX_INPUT: Final = 250
 #: What _SHAPE allows besides digits: removing them leaves the digits of a cell of that shape
@@ -173,7 +174,7 @@ def _trimmed(raw: pl.Expr) -> pl.Expr:
 
 
 def _preclean(raw: pl.Expr, text: pl.Expr) -> pl.Expr:
-    """Steps 1-7 of :func:`audience_prep._phones.preclean` for ASCII cells: STATUS says the
+    """Steps 1-8 of :func:`audience_prep._phones.preclean` for ASCII cells: STATUS says the
     rest (a reason, FALLBACK for non-ASCII cells, or null when TEXT is ready to read)."""
     status = (
         pl.when(pl.col(REGION).is_null())
@@ -186,6 +187,8 @@ def _preclean(raw: pl.Expr, text: pl.Expr) -> pl.Expr:
         .then(pl.lit("missing_phone"))
         .when(text.str.contains(_SCIENTIFIC))
         .then(pl.lit("scientific_notation"))
+        .when(text.str.contains(_ISO_DATE))
+        .then(pl.lit("unparseable"))
         .otherwise(pl.lit(None, pl.String))
     )
     return status.alias(STATUS)

@@ -47,6 +47,7 @@ REASONS: Final[dict[str, str]] = {
 
 _FLOAT_ARTIFACT = re.compile(r"^([0-9]+)\.0+$")
 _SCIENTIFIC = re.compile(r"^[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?)?$")
 _URI_SCHEME = re.compile(r"^(?:tel|callto|sms):", re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s*(?:[/;|,\n]|\s(?:or|או)\s)\s*", re.IGNORECASE)
 _BARE_DIGITS = re.compile(r"^[0-9][0-9 .\-]*$")
@@ -86,7 +87,10 @@ def preclean(raw: str | None) -> str | PhoneResult:
     6. A cell with no digit at all (``""``, ``"n/a"``, ``"-"``) is a missing phone.
     7. Scientific notation (``9.72501E+11``) is rejected as ``scientific_notation``: the digits
        were lost before the export was written, so no reading of it can be trusted.
-    8. Excel's float artifact, digits followed by ``.0`` (``972502345678.0``), loses the ``.0``.
+    8. An ISO date, optionally with a time (``2012-01-02``, ``2012-01-02 08:00``), is
+       ``unparseable``: spreadsheets put dates in phone columns, and ``2012-01-02`` would
+       otherwise read as a valid Israeli landline.
+    9. Excel's float artifact, digits followed by ``.0`` (``972502345678.0``), loses the ``.0``.
     """
     if raw is None:
         return PhoneResult(None, "missing_phone")
@@ -98,6 +102,8 @@ def preclean(raw: str | None) -> str | PhoneResult:
         return PhoneResult(None, "missing_phone")
     if _SCIENTIFIC.match(text):
         return PhoneResult(None, "scientific_notation")
+    if _ISO_DATE.match(text):
+        return PhoneResult(None, "unparseable")
     artifact = _FLOAT_ARTIFACT.match(text)
     if artifact:
         text = artifact.group(1)

@@ -115,8 +115,12 @@ def test_guards_keep_the_plain_reading(raw: str, region: str) -> None:
     assert normalize_phone(raw, region).note != "country_code_without_plus"
 
 
-def test_date_is_not_a_phone() -> None:
-    assert normalize_phone("2012-01-02 08:00", "IL").phone is None
+@pytest.mark.parametrize(
+    "raw", ["2012-01-02 08:00", "2012-01-02", "1990-12-31T23:59:59", " 2012-01-02 "]
+)
+@pytest.mark.parametrize("region", ["IL", "US", "GB", "DE"])
+def test_a_date_is_not_a_phone(raw: str, region: str) -> None:
+    assert tuple(normalize_phone(raw, region)) == (None, "unparseable", None)
 
 
 def test_national_number_with_area_code_stays_national() -> None:
