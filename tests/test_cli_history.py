@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_helpers import assert_one_error_line, flat
 from click.testing import CliRunner, Result
 
 from audience_prep._ledger import Ledger
@@ -57,18 +58,6 @@ def upload(path: Path, *extra: str, stdin: str = "") -> Result:
 
 def phones(emulator: CommBoxEmulator) -> list[str]:
     return [row["phone1"] for row in emulator.state.rows(AUDIENCE)]
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-def assert_one_error_line(result: Result, code: int, fragment: str) -> None:
-    assert result.exit_code == code, result.output
-    assert result.stderr.startswith("Error: ")
-    assert result.stderr.count("\n") == 1
-    assert fragment in result.stderr
-    assert "Traceback" not in result.output
 
 
 # --- upload ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import assert_one_error_line, flat
 from click.testing import CliRunner, Result
 
 from audience_prep._client import CommBoxClient
@@ -58,19 +59,6 @@ def upload(emulator: CommBoxEmulator, export: Path, *extra: str, stdin: str = ""
 def expected_rows(export: Path) -> list[dict[str, str]]:
     text = prepare(export, region="IL").to_csv().decode("utf-8")
     return list(csv.DictReader(io.StringIO(text, newline="")))
-
-
-def flat(text: str) -> str:
-    """Text with rich's line wrapping undone."""
-    return " ".join(text.split())
-
-
-def assert_one_error_line(result: Result, code: int, fragment: str) -> None:
-    assert result.exit_code == code, result.output
-    assert result.stderr.startswith("Error: ")
-    assert result.stderr.count("\n") == 1
-    assert fragment in result.stderr
-    assert "Traceback" not in result.output
 
 
 # --- uploading -------------------------------------------------------------------------------
