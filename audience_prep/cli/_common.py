@@ -28,6 +28,7 @@ from audience_prep._errors import (
     MappingError,
 )
 from audience_prep._progress import ProgressCallback
+from audience_prep._version import __version__
 
 EXIT_OK = 0
 EXIT_INPUT = 1
@@ -80,7 +81,7 @@ def configure_logging(verbose: bool) -> None:
 
 
 @click.group(epilog=EXAMPLES, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="audience_prep")
+@click.version_option(version=__version__, prog_name="audience-prep")
 def cli() -> None:
     """Prepare messy customer exports as validated CommBox audiences, and upload them safely."""
 
