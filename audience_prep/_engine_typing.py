@@ -10,7 +10,7 @@ from __future__ import annotations
 import phonenumbers
 import polars as pl
 
-from audience_prep._engine_rules import UNKNOWN, leading_digits, number_type, rules
+from audience_prep._engine_rules import ASCII, UNKNOWN, leading_digits, number_type, rules
 
 _OPEN = pl.col("status").is_null()
 
@@ -42,10 +42,13 @@ def _shared_code(part: pl.DataFrame, regions: tuple[str, ...]) -> pl.DataFrame:
     """``region_code_for_number`` then ``number_type`` for a code shared by ``regions``."""
     nsn = pl.col("nsn")
     owner = pl.lit(None, pl.String)
-    for region in reversed(regions):
-        r = rules(region)
+    for block in reversed(_blocks(regions)):
+        if len(block) > 1:
+            owner = pl.coalesce(_block_owner(nsn, block), owner)
+            continue
+        r = rules(block[0])
         claims = leading_digits(nsn, r) if r.leading_digits else number_type(nsn, r) != UNKNOWN
-        owner = pl.when(claims).then(pl.lit(region)).otherwise(owner)
+        owner = pl.when(claims).then(pl.lit(block[0])).otherwise(owner)
     part = part.with_columns(owner.alias("owner"))
     typed = [
         part.filter(pl.col("owner").is_null()).with_columns(pl.lit(UNKNOWN, pl.Int8).alias("type"))
@@ -53,3 +56,24 @@ def _shared_code(part: pl.DataFrame, regions: tuple[str, ...]) -> pl.DataFrame:
     for region, owned in split_by(part.filter(pl.col("owner").is_not_null()), "owner"):
         typed.append(owned.with_columns(number_type(nsn, rules(region)).alias("type")))
     return pl.concat(typed).drop("owner")
+
+
+def _blocks(regions: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """``regions`` in order, each run of regions with leading digits as one block."""
+    blocks: list[list[str]] = []
+    for region in regions:
+        if rules(region).leading_digits and blocks and rules(blocks[-1][-1]).leading_digits:
+            blocks[-1].append(region)
+        else:
+            blocks.append([region])
+    return [tuple(b) for b in blocks]
+
+
+def _block_owner(nsn: pl.Expr, block: tuple[str, ...]) -> pl.Expr:
+    """The first region of ``block`` (regions with leading digits) whose leading digits match
+    ``nsn``, else null: one anchored alternation, tried in order (leftmost-first), with an
+    empty named group marking each region's branch."""
+    branches = "|".join(f"(?:{rules(r).leading_digits})(?P<_{r}>)" for r in block)
+    found = nsn.str.extract_groups(f"{ASCII}^(?:{branches})")
+    marks = [pl.when(found.struct.field(f"_{r}").is_not_null()).then(pl.lit(r)) for r in block]
+    return pl.coalesce(marks)
