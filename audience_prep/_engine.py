@@ -26,6 +26,7 @@ country code, non-geographic country codes (+800, +882, ...), and numbers that a
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, Final
 
 import phonenumbers
@@ -239,6 +240,7 @@ def _finished(candidates: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([closed, *parts[: len(lazy)], *typed], how="diagonal_relaxed")
 
 
+@cache
 def _typed(region: str) -> pl.Expr:
     return number_type(pl.col(NSN), rules(region)).alias(TYPE)
 
@@ -246,13 +248,21 @@ def _typed(region: str) -> pl.Expr:
 def _finish_parse(part: pl.LazyFrame, region: str) -> pl.LazyFrame:
     """The end of ``parse`` for STRIP ``region``: strip the national prefix when what is
     left has a possible length, then the NSN length limits. Adds NSN."""
+    first, second, third = _parse_stages(region)
+    part = part.with_columns(*first)
+    part = part.with_columns(second).drop("s2")
+    return part.with_columns(third).drop("tf")
+
+
+@cache
+def _parse_stages(region: str) -> tuple[tuple[pl.Expr, pl.Expr], pl.Expr, pl.Expr]:
+    """The expressions of :func:`_finish_parse` (built once per region: polars expressions
+    are immutable, and building them costs more than running them on small groups)."""
     r = rules(region)
     nnn = pl.col(NNN)
     stripped, transformed = strip_national_prefix(nnn, r)
-    part = part.with_columns(stripped.alias("s2"), transformed.alias("tf"))
     refused = test_length(pl.col("s2"), r).is_in([TOO_SHORT, LOCAL_ONLY, INVALID_LENGTH])
     nsn = pl.when(refused).then(nnn).otherwise(pl.col("s2"))
-    part = part.with_columns(nsn.alias(NSN)).drop("s2")
     size = pl.col(NSN).str.len_bytes()
     status = (
         pl.when(nnn.str.len_bytes() < 2)
@@ -263,7 +273,7 @@ def _finish_parse(part: pl.LazyFrame, region: str) -> pl.LazyFrame:
         .then(pl.lit("unparseable"))
         .otherwise(pl.lit(None, pl.String))
     )
-    return part.with_columns(status.alias(STATUS)).drop("tf")
+    return (stripped.alias("s2"), transformed.alias("tf")), nsn.alias(NSN), status.alias(STATUS)
 
 
 def _choose(plain: pl.DataFrame, second: pl.DataFrame, mobile_only: bool) -> pl.DataFrame:
@@ -292,6 +302,7 @@ def _choose(plain: pl.DataFrame, second: pl.DataFrame, mobile_only: bool) -> pl.
     return rows.select(IDX, STATUS, "phone", "reason", "note").collect()
 
 
+@cache
 def _choice(mobile_only: bool) -> list[list[pl.Expr]]:
     """The columns of :func:`_choose`, in stages (each reads the columns of the ones before)."""
     p_ok = pl.col(STATUS).is_null()

@@ -7,6 +7,8 @@ the number by its ``leading_digits`` when it has them, else by a type other than
 
 from __future__ import annotations
 
+from functools import cache
+
 import phonenumbers
 import polars as pl
 
@@ -30,9 +32,7 @@ def with_number_type(frame: pl.DataFrame) -> pl.DataFrame:
     for code, part in split_by(frame.filter(_OPEN), "cc"):
         regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[int(code)]
         if len(regions) == 1:
-            parts.append(
-                part.with_columns(number_type(pl.col("nsn"), rules(regions[0])).alias("type"))
-            )
+            parts.append(part.with_columns(_type_of(regions[0])))
         else:
             parts.append(_shared_code(part, regions))
     return pl.concat(parts, how="diagonal_relaxed")
@@ -40,6 +40,24 @@ def with_number_type(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _shared_code(part: pl.DataFrame, regions: tuple[str, ...]) -> pl.DataFrame:
     """``region_code_for_number`` then ``number_type`` for a code shared by ``regions``."""
+    part = part.with_columns(_owner(regions))
+    typed = [
+        part.filter(pl.col("owner").is_null()).with_columns(pl.lit(UNKNOWN, pl.Int8).alias("type"))
+    ]
+    for region, owned in split_by(part.filter(pl.col("owner").is_not_null()), "owner"):
+        typed.append(owned.with_columns(_type_of(region)))
+    return pl.concat(typed).drop("owner")
+
+
+@cache
+def _type_of(region: str) -> pl.Expr:
+    """TYPE of ``region``'s numbers (built once: building costs more than small groups)."""
+    return number_type(pl.col("nsn"), rules(region)).alias("type")
+
+
+@cache
+def _owner(regions: tuple[str, ...]) -> pl.Expr:
+    """``region_code_for_number`` among ``regions``, as column owner (null: none)."""
     nsn = pl.col("nsn")
     owner = pl.lit(None, pl.String)
     for block in reversed(_blocks(regions)):
@@ -49,13 +67,7 @@ def _shared_code(part: pl.DataFrame, regions: tuple[str, ...]) -> pl.DataFrame:
         r = rules(block[0])
         claims = leading_digits(nsn, r) if r.leading_digits else number_type(nsn, r) != UNKNOWN
         owner = pl.when(claims).then(pl.lit(block[0])).otherwise(owner)
-    part = part.with_columns(owner.alias("owner"))
-    typed = [
-        part.filter(pl.col("owner").is_null()).with_columns(pl.lit(UNKNOWN, pl.Int8).alias("type"))
-    ]
-    for region, owned in split_by(part.filter(pl.col("owner").is_not_null()), "owner"):
-        typed.append(owned.with_columns(number_type(nsn, rules(region)).alias("type")))
-    return pl.concat(typed).drop("owner")
+    return owner.alias("owner")
 
 
 def _blocks(regions: tuple[str, ...]) -> list[tuple[str, ...]]:
