@@ -15,7 +15,6 @@ from audience_prep._decode import SAMPLE_BYTES, CsvBody
 DELIMITERS = ",;\t|"
 #: How many leading records may hold titles or blank lines before the header.
 HEADER_SEARCH_ROWS = 20
-_SAMPLE_BYTES = SAMPLE_BYTES
 
 
 def sniff_delimiter(data: bytes) -> str:
@@ -29,8 +28,8 @@ def sniff_delimiter(data: bytes) -> str:
 
 
 def _sample_text(data: bytes) -> str:
-    sample = data[:_SAMPLE_BYTES].decode("utf-8", errors="ignore")
-    if len(data) > _SAMPLE_BYTES and "\n" in sample:
+    sample = data[:SAMPLE_BYTES].decode("utf-8", errors="ignore")
+    if len(data) > SAMPLE_BYTES and "\n" in sample:
         sample = sample[: sample.rindex("\n")]  # the last line of a cut sample is partial
     return sample
 

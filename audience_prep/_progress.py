@@ -7,10 +7,9 @@ from typing import TypeAlias
 
 #: ``progress(stage, done, total)``: ``total`` is None when unknown. Stages, in order:
 #: ``"read"`` (bytes of a file), ``"normalize"``, ``"dedupe"``, ``"validate"``, ``"write"``
-#: (rows). Each stage reports ``done == total`` when it ends.
+#: (rows); a client reports ``"upload"`` (bytes sent). Each stage reports ``done == total`` at
+#: its end.
 ProgressCallback: TypeAlias = Callable[[str, int, "int | None"], None]
-
-STAGES = ("read", "normalize", "dedupe", "validate", "write")
 
 
 def ignore(_stage: str, _done: int, _total: int | None) -> None:

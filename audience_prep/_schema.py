@@ -24,7 +24,8 @@ from typing import Any
 
 import pandera.polars as pa
 
-from audience_prep._errors import ConfigurationError, SchemaFileError
+from audience_prep._errors import SchemaFileError
+from audience_prep._phones import check_phone_format
 from audience_prep._text import header_key
 
 DEFAULT_SCHEMA = "commbox_audience"
@@ -82,10 +83,7 @@ class AudienceSchema:
 
     def model(self, phone_format: str) -> type[pa.DataFrameModel]:
         """The pandera DataFrameModel of a prepared audience under this schema."""
-        if phone_format not in PHONE_PATTERNS:
-            raise ConfigurationError(
-                f"phone_format must be one of {', '.join(PHONE_PATTERNS)}, not {phone_format!r}."
-            )
+        check_phone_format(phone_format)
         return _build_model(self, phone_format)
 
 

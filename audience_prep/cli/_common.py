@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
@@ -23,9 +23,6 @@ from audience_prep._errors import (
     AudiencePrepError,
     CommBoxError,
     ConfigurationError,
-    GuardError,
-    InputError,
-    MappingError,
 )
 from audience_prep._progress import ProgressCallback
 from audience_prep._version import __version__
@@ -50,9 +47,7 @@ def exit_code_for(exc: AudiencePrepError) -> int:
         return EXIT_COMMBOX
     if isinstance(exc, ConfigurationError):
         return EXIT_USAGE
-    if isinstance(exc, InputError | MappingError | GuardError):
-        return EXIT_INPUT
-    return EXIT_INPUT
+    return EXIT_INPUT  # input, mapping, schema and guard errors: fix the input, then retry
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -84,9 +79,6 @@ def configure_logging(verbose: bool) -> None:
 @click.version_option(version=__version__, prog_name="audience-prep")
 def cli() -> None:
     """Prepare messy customer exports as validated CommBox audiences, and upload them safely."""
-
-
-Command = Callable[..., None]
 
 
 @contextmanager
