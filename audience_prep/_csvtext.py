@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -75,6 +75,54 @@ def locate_header(
             if is_header(record):
                 return index
     return next((i for i, record in enumerate(cells) if any(c.strip() for c in record)), 0)
+
+
+def quick_malformed(data: CsvBody, sep: str, rows: pl.DataFrame) -> pl.Series | None:
+    """:func:`malformed_rows` by arithmetic, without reading the lines: None when undecided.
+
+    ``rows`` are the records polars read from ``data`` (header first, nothing skipped). When
+    the file has as many lines as records (no quoted field spans lines, no bare CR) and every
+    record's last cell is non-empty (so no record was padded), each record has at least the
+    header's fields; the separators outside quotes then number exactly ``width - 1`` per
+    record unless some record has more. The separators outside quotes are those of the file
+    less those inside the cells polars read (a truncated record can only add to the count).
+    """
+    width = rows.width
+    if not width or rows.get_column(rows.columns[-1]).null_count():
+        return None
+    seps, newlines, returns, crlf, last = _byte_counts(data, sep.encode())
+    lines = newlines + (last not in (b"", b"\n"))
+    if lines != rows.height or returns != crlf:
+        return None
+    inside = rows.select(
+        pl.sum_horizontal(pl.all().str.count_matches(sep, literal=True).fill_null(0)).sum()
+    ).item()
+    if seps - inside != rows.height * (width - 1):
+        return None
+    return pl.Series("malformed", [], dtype=pl.Boolean).extend_constant(False, rows.height - 1)
+
+
+def _byte_counts(data: CsvBody, sep: bytes) -> tuple[int, int, int, int, bytes]:
+    """Counts of ``sep``, LF, CR and CRLF in ``data``, and its last byte (read in blocks)."""
+    seps = newlines = returns = crlf = 0
+    previous = b""
+    for block in _blocks(data):
+        seps += block.count(sep)
+        newlines += block.count(b"\n")
+        returns += block.count(b"\r")
+        crlf += block.count(b"\r\n") + (previous == b"\r" and block[:1] == b"\n")
+        previous = block[-1:] or previous
+    return seps, newlines, returns, crlf, previous
+
+
+def _blocks(data: CsvBody, size: int = 1 << 23) -> Iterator[bytes]:
+    if isinstance(data, bytes):
+        for start in range(0, len(data), size):
+            yield data[start : start + size]
+        return
+    with data.open("rb") as handle:
+        while block := handle.read(size):
+            yield block
 
 
 def malformed_rows(data: CsvBody, sep: str, skip: int, width: int) -> pl.Series | None:

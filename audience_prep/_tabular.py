@@ -15,6 +15,7 @@ from audience_prep._csvtext import (
     leading_records,
     locate_header,
     malformed_rows,
+    quick_malformed,
     read_records,
     sniff_delimiter,
 )
@@ -146,7 +147,9 @@ def _fast_rows(
             truncate_ragged_lines=True,
             raise_if_empty=False,
         )
-        malformed = malformed_rows(body, sep, skip, rows.width) if rows.width else None
+        malformed = quick_malformed(body, sep, rows) if skip == 0 else None
+        if malformed is None and rows.width:
+            malformed = malformed_rows(body, sep, skip, rows.width)
     except pl.exceptions.PolarsError as exc:
         if "utf-8" in str(exc).lower():
             raise _InvalidUtf8 from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import io
 import random
+import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,11 +13,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 import xlsxwriter
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audience_prep import ConfigurationError, InputError, SourceReadError
-from audience_prep._csvtext import sniff_delimiter
+from audience_prep._csvtext import quick_malformed, sniff_delimiter
 from audience_prep._decode import detect_encoding, open_body
 from audience_prep._sources import FILE, MALFORMED, ROW, RawTable, ReadOptions, read_source
+from audience_prep._tabular import _exact_rows
 
 HEBREW_ROWS = (
     "שם פרטי,שם משפחה,טלפון נייד,עיר\n"
@@ -1050,3 +1054,68 @@ def test_no_file_matches(tmp_path: Path, source: str | list[str]) -> None:
 
     with pytest.raises(SourceReadError, match="no file matches"):
         read_source(pattern)
+
+
+# --- the quick ragged-row check ------------------------------------------------------------
+
+_CELLS = st.sampled_from(
+    ["0501", "Dana", '"a,b"', '"x ""q"", y"', "", '"multi\nline"', " ", ";", '""', '",,"']
+)
+
+
+def _record(draw: st.DrawFn, width: int) -> str:
+    ragged = draw(st.integers(min_value=0, max_value=5)) == 0
+    fields = draw(st.integers(min_value=1, max_value=width + 2)) if ragged else width
+    return ",".join(draw(st.lists(_CELLS, min_size=fields, max_size=fields)))
+
+
+@st.composite
+def _csv_bodies(draw: st.DrawFn) -> bytes:
+    width = draw(st.integers(min_value=1, max_value=4))
+    header = ",".join(f"h{i}" for i in range(width))
+    records = [header]
+    records += [_record(draw, width) for _ in range(draw(st.integers(0, 12)))]
+    ending = draw(st.sampled_from(["\n", "\r\n"]))
+    text = ending.join(records) + draw(st.sampled_from(["", ending, ending + ending]))
+    return text.encode()
+
+
+@settings(max_examples=500, deadline=None)
+@given(_csv_bodies(), st.booleans())
+def test_quick_ragged_check_agrees_with_the_exact_one(body: bytes, as_path: bool) -> None:
+    """quick_malformed decides only files where it is right, as the csv module counts."""
+    rows = pl.read_csv(
+        body,
+        has_header=False,
+        infer_schema=False,
+        truncate_ragged_lines=True,
+        raise_if_empty=False,
+    )
+    data: bytes | Path = body
+    if as_path:
+        with tempfile.NamedTemporaryFile(delete=False, suffix=".csv") as handle:
+            handle.write(body)
+        data = Path(handle.name)
+    try:
+        quick = quick_malformed(data, ",", rows)
+    finally:
+        if isinstance(data, Path):
+            data.unlink()
+    if quick is not None:
+        assert quick.to_list() == _exact_rows(body, ",", 0)[1].to_list()
+
+
+def test_quick_ragged_check_decides_a_clean_file_and_leaves_a_ragged_one() -> None:
+    clean = b'phone,name\n0501,"Cohen, Dana"\r\n0502,"Eli ""E"""\n'
+    ragged = b'phone,name\n0501,"Cohen, Dana",x\n0502,Eli\n'
+    padded = b"phone,name\n0501\n0502,Eli\n"
+
+    def quick(body: bytes) -> list[bool] | None:
+        rows = pl.read_csv(body, has_header=False, infer_schema=False, truncate_ragged_lines=True)
+        found = quick_malformed(body, ",", rows)
+        return None if found is None else found.to_list()
+
+    assert quick(clean) == [False, False]
+    assert quick(ragged) is None
+    assert quick(padded) is None
+    assert read_source(ragged).frame.get_column(MALFORMED).to_list() == [True, False]
