@@ -22,6 +22,10 @@ from audience_prep._normalize import (
     FROM,
     NOTE,
     PHONE,
+    RAW,
+    REASON,
+    REGION,
+    REGION_RAW,
     Engine,
     PhoneOptions,
     normalize_phones,
@@ -193,9 +197,14 @@ class _Run:
         del source
         worked = normalize_phones(cells, self.options)
         del cells
-        invalid = worked.filter(pl.col(PHONE).is_null())
-        valid = worked.filter(pl.col(PHONE).is_not_null())
-        del worked
+        # Each part keeps only the columns its later stages read, so filtering copies less.
+        has_phone = worked.get_column(PHONE).is_not_null()
+        headers = [*self.table.headers]
+        invalid = worked.select(
+            *headers, ROW, FILE, RAW, REASON, REGION, *_present(worked, REGION_RAW)
+        ).filter(~has_phone)
+        valid = worked.select(*headers, ROW, FILE, RAW, PHONE, FROM, NOTE).filter(has_phone)
+        del worked, has_phone
         self.progress("dedupe", 0, valid.height)
         kept, duplicates = dedupe(
             valid,
@@ -240,6 +249,11 @@ class _Counts:
     kept: pl.DataFrame
     rejected: pl.DataFrame
     csv: bytes
+
+
+def _present(frame: pl.DataFrame, *names: str) -> list[str]:
+    """Those of ``names`` that are columns of ``frame``."""
+    return [name for name in names if name in frame.columns]
 
 
 def write_csv(frame: pl.DataFrame, *, line_terminator: str = "\n") -> bytes:

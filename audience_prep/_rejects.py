@@ -19,6 +19,8 @@ def build_rejected(
 
     An original header that collides with a meta column is kept as ``"<header> (source)"``.
     """
+    invalid = _rechunked(invalid, RAW, REGION, REGION_RAW)
+    duplicates = _rechunked(duplicates, PHONE, DUPLICATE_OF_FILE)
     originals = [
         pl.col(h).alias(f"{h} (source)" if h in META_COLUMNS else h) for h in table.headers
     ]
@@ -57,6 +59,17 @@ def build_rejected(
     order = {name: position for position, name in enumerate(table.files)}
     file_order = pl.col("source_file").replace_strict(order, default=0, return_dtype=pl.Int64)
     return pl.concat(parts, how="vertical").sort(file_order, "source_row")
+
+
+def _rechunked(frame: pl.DataFrame, *names: str) -> pl.DataFrame:
+    """``frame`` with the text columns that ``pl.format`` reads in one chunk each.
+
+    polars 2.1 panics formatting a String column whose first chunk is empty (as a filter of
+    a column built from several chunks leaves it); one chunk each avoids that, and these
+    columns are narrow.
+    """
+    present = [name for name in names if name in frame.columns]
+    return frame.with_columns(frame.select(present).rechunk())
 
 
 def _duplicate_message(several_files: bool) -> pl.Expr:
