@@ -13,6 +13,7 @@ Kept rows stay in source order. Every other row of a phone is returned as a dupl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final, Literal
 
 import polars as pl
@@ -24,12 +25,54 @@ KEEP_POLICIES: Final = ("first", "last", "most_complete")
 DUPLICATE_OF = "duplicate_of"
 DUPLICATE_OF_FILE = "__duplicate_of_file"
 _ORDINAL = "__ordinal"
+_KEY = "__key"
 
 
 def check_keep(keep: str) -> None:
     """Raise ConfigurationError unless ``keep`` is a known policy."""
     if keep not in KEEP_POLICIES:
         raise ConfigurationError(f"keep must be one of {', '.join(KEEP_POLICIES)}, not {keep!r}.")
+
+
+@dataclass(frozen=True, slots=True)
+class DedupePlan:
+    """Which rows of a frame the dedupe keeps, as row positions (UInt32, source order).
+
+    ``duplicate_of[i]`` is the position of the kept row that ``duplicates[i]`` duplicates.
+    Rows whose key is null are in neither (they have no phone to dedupe on).
+    """
+
+    kept: pl.Series
+    duplicates: pl.Series
+    duplicate_of: pl.Series
+
+
+def plan_dedupe(
+    frame: pl.DataFrame, *, key: str, keep: Keep = "first", completeness: Sequence[str] = ()
+) -> DedupePlan:
+    """The :class:`DedupePlan` of ``frame`` (in source order) by ``key`` under ``keep``.
+
+    Only the key (and, for ``"most_complete"``, the ``completeness`` cells) are read: the
+    caller gathers each part's columns once.
+    """
+    check_keep(keep)
+    column = frame.get_column(key)
+    present = column.is_not_null()
+    at = present.arg_true().cast(pl.UInt32)
+    keys = _compact_key(column.filter(present) if column.null_count() else column)
+    if keep == "most_complete":
+        narrow = frame.select(*completeness).filter(present) if column.null_count() else frame
+        ranked = narrow.select(*completeness).with_columns(keys.alias(_KEY))
+        winner = ranked.with_row_index(_ORDINAL).select(_winner(_KEY, completeness)).to_series()
+    else:
+        winner = _winner_by_sort(keys, keep)
+    winner = winner.cast(pl.UInt32)
+    is_kept = winner == pl.int_range(len(keys), dtype=pl.UInt32, eager=True)
+    return DedupePlan(
+        kept=at.filter(is_kept),
+        duplicates=at.filter(~is_kept),
+        duplicate_of=at.gather(winner.filter(~is_kept)),
+    )
 
 
 def dedupe(
@@ -41,26 +84,25 @@ def dedupe(
     keep: Keep = "first",
     completeness: Sequence[str] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split ``frame`` (in source order) into kept rows and duplicates.
+    """Split ``frame`` (in source order, no null keys) into kept rows and duplicates.
 
     Duplicates carry DUPLICATE_OF (the kept row's ``row``) and DUPLICATE_OF_FILE (its
     ``file``): with several input files, row numbers alone are not unique. ``completeness``
     names the cells counted by ``"most_complete"``.
     """
-    check_keep(keep)
-    keys = _compact_key(frame.get_column(key))
-    if keep == "most_complete":
-        narrow = frame.select(*completeness).with_columns(keys.alias(key)).with_row_index(_ORDINAL)
-        winner = narrow.select(_winner(key, completeness)).to_series()
-    else:
-        winner = _winner_by_sort(keys, keep)
-    is_kept = winner.cast(pl.UInt32) == pl.int_range(frame.height, dtype=pl.UInt32, eager=True)
-    lost = winner.filter(~is_kept)
-    duplicates = frame.filter(~is_kept).with_columns(
-        frame.get_column(row).gather(lost).alias(DUPLICATE_OF),
-        frame.get_column(file).gather(lost).alias(DUPLICATE_OF_FILE),
+    plan = plan_dedupe(frame, key=key, keep=keep, completeness=completeness)
+    return frame[plan.kept], with_duplicate_of(frame[plan.duplicates], frame, plan, row, file)
+
+
+def with_duplicate_of(
+    duplicates: pl.DataFrame, frame: pl.DataFrame, plan: DedupePlan, row: str, file: str
+) -> pl.DataFrame:
+    """``duplicates`` (the plan's duplicate rows) with DUPLICATE_OF and DUPLICATE_OF_FILE, the
+    ``row`` and ``file`` of the rows of ``frame`` they duplicate."""
+    return duplicates.with_columns(
+        frame.get_column(row).gather(plan.duplicate_of).alias(DUPLICATE_OF),
+        frame.get_column(file).gather(plan.duplicate_of).alias(DUPLICATE_OF_FILE),
     )
-    return frame.filter(is_kept), duplicates
 
 
 def _compact_key(keys: pl.Series) -> pl.Series:

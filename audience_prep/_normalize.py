@@ -48,11 +48,15 @@ class PhoneOptions:
 
 
 def normalize_phones(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame:
-    """Add PHONE, REASON, RAW, FROM, REGION (and REGION_RAW) columns to ``frame``.
+    """PHONE, REASON, RAW, FROM, NOTE, REGION (and REGION_RAW) for every row of ``frame``.
 
     PHONE is null exactly when REASON is set. RAW is the cell text the decision was about.
+    Only the phone and region columns are read (the caller keeps the other cells).
     """
-    frame = _with_regions(frame, options)
+    wanted = [*options.sources]
+    if options.region_column is not None and options.region_column not in wanted:
+        wanted.append(options.region_column)
+    frame = _with_regions(frame.select(wanted), options)
     phones, reasons, notes = [], [], []
     for index, column in enumerate(options.sources):
         found = _results(frame, column, options)
@@ -68,8 +72,10 @@ def normalize_phones(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame
         phones.append(f"__p{index}")
         reasons.append(f"__r{index}")
         notes.append(f"__n{index}")
-    decided = frame.with_columns(_decide(options.sources, phones, reasons, notes))
-    return decided.drop(phones + reasons + notes)
+    decided = frame.select(REGION, *_decide(options.sources, phones, reasons, notes))
+    if REGION_RAW in frame.columns:
+        decided = decided.with_columns(frame.get_column(REGION_RAW))
+    return decided
 
 
 def _with_regions(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import traceback
 import unicodedata
 from functools import cache
 from typing import Final, Literal, NamedTuple
@@ -174,12 +175,27 @@ def normalize_phone(
     return chosen
 
 
+def _parse(text: str, region: str | None) -> PhoneNumber | None:
+    """``phonenumbers.parse(text, region)``, or None where it raises.
+
+    phonenumbers keeps ``sys.exc_info()`` in a local while it handles a parse failure: a
+    reference cycle through the frames of the traceback, whose callers (with every frame of
+    data they hold) then stay alive until the next garbage collection. Clearing the frames'
+    locals breaks it (measured: 280 MB held per 1M engine rows).
+    """
+    try:
+        return phonenumbers.parse(text, region)
+    except NumberParseException as exc:
+        failure: BaseException | None = exc
+        while failure is not None:
+            traceback.clear_frames(failure.__traceback__)
+            failure = failure.__context__
+        return None
+
+
 def _read_one(text: str, region: str, mobile_only: bool, phone_format: str) -> PhoneResult:
     """Steps 3-6 of :func:`normalize_phone` for one number."""
-    try:
-        plain: PhoneNumber | None = phonenumbers.parse(text, region)
-    except NumberParseException:
-        plain = None
+    plain = _parse(text, region)
     number, note = choose_reading(text, region, plain)
     if number is None:
         return PhoneResult(None, "unparseable")
@@ -214,11 +230,8 @@ def choose_reading(
     digits = _second_reading_digits(text, region)
     if digits is None:
         return plain, None
-    try:
-        second = phonenumbers.parse("+" + digits, None)
-    except NumberParseException:
-        return plain, None
-    if not phonenumbers.is_valid_number(second):
+    second = _parse("+" + digits, None)
+    if second is None or not phonenumbers.is_valid_number(second):
         return plain, None
     if plain is None or not phonenumbers.is_valid_number(plain):
         return second, "country_code_without_plus"

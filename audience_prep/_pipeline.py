@@ -15,7 +15,7 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from audience_prep._columns import ColumnMapping, map_columns
-from audience_prep._dedupe import Keep, check_keep, dedupe
+from audience_prep._dedupe import DUPLICATE_OF, DUPLICATE_OF_FILE, Keep, check_keep, plan_dedupe
 from audience_prep._errors import ConfigurationError, InternalValidationError, MappingError
 from audience_prep._normalize import (
     ENGINES,
@@ -32,7 +32,7 @@ from audience_prep._normalize import (
 )
 from audience_prep._phones import PhoneFormat, check_phone_format, check_region
 from audience_prep._progress import ProgressCallback, ignore
-from audience_prep._rejects import build_rejected
+from audience_prep._rejects import build_rejected, rejected_rows
 from audience_prep._report import PrepReport
 from audience_prep._schema import AudienceSchema, load_schema
 from audience_prep._sources import FILE, MALFORMED, ROW, RawTable, ReadOptions, Source, read_source
@@ -195,45 +195,64 @@ class _Run:
         self.progress("normalize", 0, rows_read)
         cells = source.filter(~pl.col(MALFORMED)) if has_malformed else source
         del source
-        worked = normalize_phones(cells, self.options)
+        # The phone stage's columns stay beside the cells (not added to them: that would copy
+        # every column of a frame read in many chunks into one).
+        box = [cells, normalize_phones(cells, self.options)]
         del cells
-        # Each part keeps only the columns its later stages read, so filtering copies less.
-        has_phone = worked.get_column(PHONE).is_not_null()
+        phones = box[1].get_column(PHONE)
+        self.progress("dedupe", 0, phones.len() - phones.null_count())
         headers = [*self.table.headers]
-        invalid = worked.select(
-            *headers, ROW, FILE, RAW, REASON, REGION, *_present(worked, REGION_RAW)
-        ).filter(~has_phone)
-        valid = worked.select(*headers, ROW, FILE, RAW, PHONE, FROM, NOTE).filter(has_phone)
-        del worked, has_phone
-        self.progress("dedupe", 0, valid.height)
-        kept, duplicates = dedupe(
-            valid,
+        plan = plan_dedupe(
+            box[1].select(PHONE).hstack(box[0].select(headers))
+            if self.keep == "most_complete"
+            else box[1],
             key=PHONE,
-            row=ROW,
-            file=FILE,
             keep=self.keep,
-            completeness=[*self.table.headers],
+            completeness=headers if self.keep == "most_complete" else [],
         )
-        del valid
-        return self._finish(rows_read, kept, invalid, duplicates, malformed, extra_columns)
+        dropped = rejected_rows(phones.is_null().arg_true(), plan.duplicates, plan.duplicate_of)
+        del phones
+        tallies = _tallies(box[1], plan.kept)
+        rejected_columns = [*headers, ROW, FILE, RAW, REASON, REGION, PHONE]
+        if REGION_RAW in box[1].columns:
+            rejected_columns.append(REGION_RAW)
+        parts = _gather_parts(
+            box,
+            {
+                "kept": (plan.kept, [*headers, PHONE]),
+                "rejected": (dropped.get_column("at"), rejected_columns),
+            },
+            derived=[
+                ("rejected", ROW, dropped.get_column("of"), DUPLICATE_OF),
+                *(
+                    [("rejected", FILE, dropped.get_column("of"), DUPLICATE_OF_FILE)]
+                    if len(self.table.files) > 1
+                    else []
+                ),
+            ],
+        )
+        del plan, dropped
+        return self._finish(
+            rows_read, parts["kept"], parts["rejected"], malformed, extra_columns, tallies
+        )
 
     def _finish(
         self,
         rows_read: int,
         kept: pl.DataFrame,
-        invalid: pl.DataFrame,
-        duplicates: pl.DataFrame,
+        dropped: pl.DataFrame,
         malformed: pl.DataFrame,
         extra_columns: ExtraColumns,
+        tallies: _Tallies,
     ) -> Prepared:
         frame = _output_frame(kept, self.mapping, self.schema, extra_columns)
         self.progress("validate", 0, frame.height)
         _validate(frame, self.schema, self.options.phone_format)
         self.progress("write", 0, frame.height)
-        rejected = build_rejected(invalid, duplicates, malformed, self.table)
-        del invalid, duplicates, malformed
+        rejected = build_rejected(dropped, malformed, self.table)
+        del dropped, malformed
         csv = write_csv(frame)
-        counts = _Counts(rows_read, frame, kept, rejected, csv)
+        counts = _Counts(rows_read, frame, tallies, rejected, csv)
         report = _report(self.table, self.mapping, self.schema, counts, self.options, self.keep)
         self.progress("write", frame.height, frame.height)
         log.info("prepared %s: %r", self.table.source, report)
@@ -241,19 +260,63 @@ class _Run:
 
 
 @dataclass(frozen=True, slots=True)
+class _Tallies:
+    """Of the kept rows: how many took their phone from each source column, and each note."""
+
+    phone_from: dict[str, int]
+    notes: dict[str, int]
+
+
+def _tallies(phones: pl.DataFrame, kept: pl.Series) -> _Tallies:
+    """The :class:`_Tallies` of the rows at positions ``kept`` of the phone stage's frame."""
+    rows = phones.select(pl.col(FROM).gather(kept), pl.col(NOTE).gather(kept))
+    phone_from = dict(rows.group_by(FROM).len().iter_rows())
+    notes = dict(rows.drop_nulls(NOTE).group_by(NOTE).len().sort(NOTE).iter_rows())
+    return _Tallies({str(k): int(v) for k, v in phone_from.items()}, notes)
+
+
+@dataclass(frozen=True, slots=True)
 class _Counts:
-    """What the report counts: rows read, the audience, the kept rows, the rejects, the CSV."""
+    """What the report counts: rows read, the audience, the kept rows' tallies, the rejects,
+    the CSV."""
 
     rows_read: int
     frame: pl.DataFrame
-    kept: pl.DataFrame
+    kept: _Tallies
     rejected: pl.DataFrame
     csv: bytes
 
 
-def _present(frame: pl.DataFrame, *names: str) -> list[str]:
-    """Those of ``names`` that are columns of ``frame``."""
-    return [name for name in names if name in frame.columns]
+def _gather_parts(
+    box: list[pl.DataFrame],
+    parts: dict[str, tuple[pl.Series, list[str]]],
+    *,
+    derived: list[tuple[str, str, pl.Series, str]],
+) -> dict[str, pl.DataFrame]:
+    """Split the row-aligned frames in ``box`` (taken out of it) into ``parts``: name -> (row
+    positions, columns). Each ``derived`` entry (part, column, positions, name) adds to that
+    part the column's values at other positions (nulls give nulls), under a new name.
+
+    Column by column, each source column is dropped as soon as its parts have their rows, so
+    a large export is not held twice over.
+    """
+    out: dict[str, dict[str, pl.Series]] = {name: {} for name in parts}
+    while box:
+        frame = box.pop()
+        for column in frame.columns:
+            wanted = [(n, rows, column) for n, (rows, names) in parts.items() if column in names]
+            wanted += [(n, rows, alias) for n, source, rows, alias in derived if source == column]
+            for name, rows, alias in wanted:
+                out[name][alias] = frame.select(
+                    pl.col(column).gather(rows).alias(alias)
+                ).to_series()
+            frame = frame.drop(column)
+    return {
+        name: pl.DataFrame(
+            [out[name][c] for c in [*columns, *(a for n, _, _, a in derived if n == name)]]
+        )
+        for name, (_, columns) in parts.items()
+    }
 
 
 def write_csv(frame: pl.DataFrame, *, line_terminator: str = "\n") -> bytes:
@@ -325,10 +388,9 @@ def _report(
     options: PhoneOptions,
     keep: str,
 ) -> PrepReport:
-    frame, kept, rejected, csv = counts.frame, counts.kept, counts.rejected, counts.csv
+    frame, rejected, csv = counts.frame, counts.rejected, counts.csv
     by_reason = dict(rejected.group_by("reason").len().sort("reason").iter_rows())
-    from_counts = dict(kept.group_by(FROM).len().iter_rows())
-    notes = dict(kept.drop_nulls(NOTE).group_by(NOTE).len().sort(NOTE).iter_rows())
+    from_counts, notes = counts.kept.phone_from, counts.kept.notes
     return PrepReport(
         source=table.source,
         format=table.format,

@@ -12,53 +12,58 @@ from audience_prep._sources import FILE, ROW, RawTable
 META_COLUMNS = ("source_file", "source_row", "raw_phone", "reason", "message", DUPLICATE_OF)
 
 
-def build_rejected(
-    invalid: pl.DataFrame, duplicates: pl.DataFrame, malformed: pl.DataFrame, table: RawTable
-) -> pl.DataFrame:
+def rejected_rows(invalid: pl.Series, duplicates: pl.Series, of: pl.Series) -> pl.DataFrame:
+    """The rejected rows of the phone stage's frame, in source order: ``at`` (position) and
+    ``of`` (for a duplicate, the position of the row it duplicates; else null).
+
+    ``invalid`` are positions of rows without a phone, ``duplicates`` those of duplicates and
+    ``of`` their kept rows' positions (all UInt32). The sort reads these narrow columns only.
+    """
+    no_phone = pl.DataFrame({"at": invalid}).with_columns(pl.lit(None, pl.UInt32).alias("of"))
+    return pl.concat([no_phone, pl.DataFrame({"at": duplicates, "of": of})]).sort("at")
+
+
+def build_rejected(rows: pl.DataFrame, malformed: pl.DataFrame, table: RawTable) -> pl.DataFrame:
     """One row per rejected input row, in source order, with meta columns then original cells.
 
+    ``rows`` are the rows the phone stage rejected or the dedupe dropped, in source order;
+    a duplicate has DUPLICATE_OF and DUPLICATE_OF_FILE set. ``malformed`` rows are merged in.
     An original header that collides with a meta column is kept as ``"<header> (source)"``.
     """
-    invalid = _rechunked(invalid, RAW, REGION, REGION_RAW)
-    duplicates = _rechunked(duplicates, PHONE, DUPLICATE_OF_FILE)
+    rows = _rechunked(rows, RAW, REGION, REGION_RAW, PHONE, DUPLICATE_OF_FILE)
     originals = [
         pl.col(h).alias(f"{h} (source)" if h in META_COLUMNS else h) for h in table.headers
     ]
-    parts = [
-        malformed.select(
-            pl.col(FILE).alias("source_file"),
-            pl.col(ROW).alias("source_row"),
-            pl.lit(None, pl.String).alias("raw_phone"),
-            pl.lit("malformed_row").alias("reason"),
-            pl.lit(
-                f"the row does not have the header's {len(table.headers)} fields "
-                "(a stray delimiter or quote)"
-            ).alias("message"),
-            pl.lit(None, pl.Int64).alias(DUPLICATE_OF),
-            *originals,
-        ),
-        invalid.select(
-            pl.col(FILE).alias("source_file"),
-            pl.col(ROW).alias("source_row"),
-            pl.col(RAW).alias("raw_phone"),
-            pl.col(REASON).alias("reason"),
-            _message(invalid.columns).alias("message"),
-            pl.lit(None, pl.Int64).alias(DUPLICATE_OF),
-            *originals,
-        ),
-        duplicates.select(
-            pl.col(FILE).alias("source_file"),
-            pl.col(ROW).alias("source_row"),
-            pl.col(RAW).alias("raw_phone"),
-            pl.lit("duplicate").alias("reason"),
-            _duplicate_message(len(table.files) > 1).alias("message"),
-            pl.col(DUPLICATE_OF).cast(pl.Int64),
-            *originals,
-        ),
-    ]
+    is_duplicate = pl.col(DUPLICATE_OF).is_not_null()
+    rejected = rows.select(
+        pl.col(FILE).alias("source_file"),
+        pl.col(ROW).alias("source_row"),
+        pl.col(RAW).alias("raw_phone"),
+        pl.when(is_duplicate).then(pl.lit("duplicate")).otherwise(pl.col(REASON)).alias("reason"),
+        pl.when(is_duplicate)
+        .then(_duplicate_message(len(table.files) > 1))
+        .otherwise(_message(rows.columns))
+        .alias("message"),
+        pl.col(DUPLICATE_OF).cast(pl.Int64),
+        *originals,
+    )
+    if not malformed.height:
+        return rejected
+    malformed_part = malformed.select(
+        pl.col(FILE).alias("source_file"),
+        pl.col(ROW).alias("source_row"),
+        pl.lit(None, pl.String).alias("raw_phone"),
+        pl.lit("malformed_row").alias("reason"),
+        pl.lit(
+            f"the row does not have the header's {len(table.headers)} fields "
+            "(a stray delimiter or quote)"
+        ).alias("message"),
+        pl.lit(None, pl.Int64).alias(DUPLICATE_OF),
+        *originals,
+    )
     order = {name: position for position, name in enumerate(table.files)}
     file_order = pl.col("source_file").replace_strict(order, default=0, return_dtype=pl.Int64)
-    return pl.concat(parts, how="vertical").sort(file_order, "source_row")
+    return pl.concat([malformed_part, rejected], how="vertical").sort(file_order, "source_row")
 
 
 def _rechunked(frame: pl.DataFrame, *names: str) -> pl.DataFrame:

@@ -106,6 +106,10 @@ def read_csv_table(
             break
     if rows.height == 0 and header_row is not None:
         raise SourceReadError(name, f"header_row={header_row} is past the end of the file.")
+    # polars reads in many chunks; the row number and file columns come in one, and polars
+    # puts every column of such a frame in one chunk before any query on it. Doing that
+    # here, while nothing else holds the chunks, copies the cells once instead of per query.
+    rows = rows.rechunk()
     _check_tabular(name, malformed, rows.width)
     table = table_from_rows(rows, name, "csv", 1, None, malformed=malformed, row_offset=skip)
     return replace(table, encoding=decoded.encoding, delimiter=sep)

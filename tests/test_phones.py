@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import phonenumbers
 import pytest
 from hypothesis import given
@@ -140,3 +142,18 @@ def test_oracle_output_is_valid_e164_that_phonenumbers_accepts(national: int, re
         assert (
             phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == result.phone
         )
+
+
+@pytest.mark.parametrize("raw", ["+999 123 456", "+999123456789", "00999 123", "+1 2"])
+def test_a_parse_failure_leaves_no_reference_cycle(raw: str) -> None:
+    """phonenumbers keeps sys.exc_info() in a local; the oracle breaks that cycle, so the
+    caller's frames (the engine's frames of data) are freed when they return, not at the
+    next garbage collection."""
+    assert normalize_phone(raw, "IL").phone is None
+    gc.collect()
+    gc.disable()
+    try:
+        normalize_phone(raw, "IL")
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
