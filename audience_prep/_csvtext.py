@@ -80,39 +80,27 @@ def locate_header(
 def quick_malformed(data: CsvBody, sep: str, rows: pl.DataFrame) -> pl.Series | None:
     """:func:`malformed_rows` by arithmetic, without reading the lines: None when undecided.
 
-    ``rows`` are the records polars read from ``data`` (header first, nothing skipped). When
-    the file has as many lines as records (no quoted field spans lines, no bare CR) and every
-    record's last cell is non-empty (so no record was padded), each record has at least the
-    header's fields; the separators outside quotes then number exactly ``width - 1`` per
-    record unless some record has more. The separators outside quotes are those of the file
-    less those inside the cells polars read (a truncated record can only add to the count).
+    ``rows`` are the records polars read from ``data`` (header first, nothing skipped). Every
+    separator byte of the file is either inside a cell polars read or a delimiter between two
+    fields of a record. When every record's last cell is non-empty (so no record was padded,
+    and each has at least the header's fields), the delimiters number ``width - 1`` per record
+    exactly when no record has more fields (a record cut to the header's width leaves its
+    further delimiters, and the separators inside its dropped cells, uncounted by the cells).
     """
     width = rows.width
     if not width or rows.get_column(rows.columns[-1]).null_count():
         return None
-    seps, newlines, returns, crlf, last = _byte_counts(data, sep.encode())
-    lines = newlines + (last not in (b"", b"\n"))
-    if lines != rows.height or returns != crlf:
-        return None
     inside = rows.select(
         pl.sum_horizontal(pl.all().str.count_matches(sep, literal=True).fill_null(0)).sum()
     ).item()
-    if seps - inside != rows.height * (width - 1):
+    if _count_byte(data, sep.encode()) - inside != rows.height * (width - 1):
         return None
     return pl.Series("malformed", [], dtype=pl.Boolean).extend_constant(False, rows.height - 1)
 
 
-def _byte_counts(data: CsvBody, sep: bytes) -> tuple[int, int, int, int, bytes]:
-    """Counts of ``sep``, LF, CR and CRLF in ``data``, and its last byte (read in blocks)."""
-    seps = newlines = returns = crlf = 0
-    previous = b""
-    for block in _blocks(data):
-        seps += block.count(sep)
-        newlines += block.count(b"\n")
-        returns += block.count(b"\r")
-        crlf += block.count(b"\r\n") + (previous == b"\r" and block[:1] == b"\n")
-        previous = block[-1:] or previous
-    return seps, newlines, returns, crlf, previous
+def _count_byte(data: CsvBody, byte: bytes) -> int:
+    """How many times ``byte`` occurs in ``data`` (a file is read in blocks)."""
+    return sum(block.count(byte) for block in _blocks(data))
 
 
 def _blocks(data: CsvBody, size: int = 1 << 23) -> Iterator[bytes]:
