@@ -1,0 +1,23 @@
+"""The benchmark script runs end to end on a small export (it is not a timed test)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from audience_prep.cli import _bench
+
+
+def test_benchmark_runs_every_job_and_compares_the_phone_sets(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert _bench.main(["--rows", "3000", "--repeat", "1", "--oracle"]) == 0
+
+    out = capsys.readouterr().out
+    for label in _bench.LABELS.values():
+        assert label in out
+    assert re.search(r"\(c\)/\(b\) time [0-9.]+x", out)
+    assert re.search(r"\(a\)/\(c\) [0-9.]+x", out)
+    # Everything the naive loop keeps, prepare() keeps too (it only adds documented rules).
+    assert re.search(r"only naive 0,", out)
