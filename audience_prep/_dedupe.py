@@ -6,8 +6,9 @@ Policies (``keep=``):
 - ``"last"``: the latest row is kept;
 - ``"most_complete"``: the row with the most non-empty cells is kept; ties go to the earliest.
 
-Kept rows stay in source order. Every other row of a phone is returned as a duplicate with
-``duplicate_of`` set to the source row of the kept one.
+The stage decides by row positions (:class:`DedupePlan`): kept rows in source order, and each
+other row of a phone as a duplicate of the kept one. The pipeline gathers the rows' cells once
+and sets ``duplicate_of`` to the source row of the kept one.
 """
 
 from __future__ import annotations
@@ -72,36 +73,6 @@ def plan_dedupe(
         kept=at.filter(is_kept),
         duplicates=at.filter(~is_kept),
         duplicate_of=at.gather(winner.filter(~is_kept)),
-    )
-
-
-def dedupe(
-    frame: pl.DataFrame,
-    *,
-    key: str,
-    row: str,
-    file: str,
-    keep: Keep = "first",
-    completeness: Sequence[str] = (),
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split ``frame`` (in source order, no null keys) into kept rows and duplicates.
-
-    Duplicates carry DUPLICATE_OF (the kept row's ``row``) and DUPLICATE_OF_FILE (its
-    ``file``): with several input files, row numbers alone are not unique. ``completeness``
-    names the cells counted by ``"most_complete"``.
-    """
-    plan = plan_dedupe(frame, key=key, keep=keep, completeness=completeness)
-    return frame[plan.kept], with_duplicate_of(frame[plan.duplicates], frame, plan, row, file)
-
-
-def with_duplicate_of(
-    duplicates: pl.DataFrame, frame: pl.DataFrame, plan: DedupePlan, row: str, file: str
-) -> pl.DataFrame:
-    """``duplicates`` (the plan's duplicate rows) with DUPLICATE_OF and DUPLICATE_OF_FILE, the
-    ``row`` and ``file`` of the rows of ``frame`` they duplicate."""
-    return duplicates.with_columns(
-        frame.get_column(row).gather(plan.duplicate_of).alias(DUPLICATE_OF),
-        frame.get_column(file).gather(plan.duplicate_of).alias(DUPLICATE_OF_FILE),
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audience_prep._dedupe import DUPLICATE_OF, DUPLICATE_OF_FILE, Keep, _compact_key, dedupe
+from audience_prep._dedupe import Keep, _compact_key, plan_dedupe
 
 #: Keys that take the integer path ('+' and digits) and keys that keep the text path.
 _NUMERIC = st.sampled_from(["+972501234567", "+12025550123", "+4420", "+1", "+9999999999999999999"])
@@ -47,30 +47,17 @@ def test_dedupe_keeps_what_the_policy_says(
     names = st.lists(st.sampled_from([None, "", " ", "x"]), min_size=len(keys), max_size=len(keys))
     rows = list(zip(keys, data.draw(names), strict=True))
     frame = pl.DataFrame(
-        {
-            "key": keys,
-            "name": [n for _, n in rows],
-            "row": list(range(2, len(rows) + 2)),
-            "file": [f"f{at % 3}.csv" for at in range(len(rows))],
-        },
-        schema={"key": pl.String, "name": pl.String, "row": pl.Int64, "file": pl.String},
+        {"key": keys, "name": [n for _, n in rows]},
+        schema={"key": pl.String, "name": pl.String},
     )
     filled = [1 if name and name.strip() else 0 for _, name in rows]
 
-    kept, duplicates = dedupe(
-        frame, key="key", row="row", file="file", keep=keep, completeness=["name"]
-    )
+    plan = plan_dedupe(frame, key="key", keep=keep, completeness=["name"])
 
     want_kept, want_of = _reference(keys, filled, keep)
-    assert kept.get_column("row").to_list() == [at + 2 for at in want_kept]
-    assert kept.columns == frame.columns
-    assert duplicates.get_column("row").to_list() == [at + 2 for at in sorted(want_of)]
-    assert duplicates.get_column(DUPLICATE_OF).to_list() == [
-        want_of[at] + 2 for at in sorted(want_of)
-    ]
-    assert duplicates.get_column(DUPLICATE_OF_FILE).to_list() == [
-        f"f{want_of[at] % 3}.csv" for at in sorted(want_of)
-    ]
+    assert plan.kept.to_list() == want_kept
+    assert plan.duplicates.to_list() == sorted(want_of)
+    assert plan.duplicate_of.to_list() == [want_of[at] for at in sorted(want_of)]
 
 
 @pytest.mark.parametrize(
