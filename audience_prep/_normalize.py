@@ -56,7 +56,7 @@ def normalize_phones(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame
     wanted = [*options.sources]
     if options.region_column is not None and options.region_column not in wanted:
         wanted.append(options.region_column)
-    frame = _with_regions(frame.select(wanted), options)
+    frame = _with_regions(pl.DataFrame([frame.get_column(c) for c in wanted]), options)
     phones, reasons, notes = [], [], []
     for index, column in enumerate(options.sources):
         found = _results(frame, column, options)

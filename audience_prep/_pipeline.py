@@ -203,7 +203,7 @@ class _Run:
         self.progress("dedupe", 0, phones.len() - phones.null_count())
         headers = [*self.table.headers]
         plan = plan_dedupe(
-            box[1].select(PHONE).hstack(box[0].select(headers))
+            box[1].select(PHONE).hstack([box[0].get_column(h) for h in headers])
             if self.keep == "most_complete"
             else box[1],
             key=PHONE,
@@ -307,9 +307,7 @@ def _gather_parts(
             wanted = [(n, rows, column) for n, (rows, names) in parts.items() if column in names]
             wanted += [(n, rows, alias) for n, source, rows, alias in derived if source == column]
             for name, rows, alias in wanted:
-                out[name][alias] = frame.select(
-                    pl.col(column).gather(rows).alias(alias)
-                ).to_series()
+                out[name][alias] = frame.get_column(column).gather(rows).alias(alias)
             frame = frame.drop(column)
     return {
         name: pl.DataFrame(

@@ -51,6 +51,10 @@ def table_from_rows(
 
     if rows.height == 0 or rows.width == 0:
         raise SourceReadError(name, "the file has no header row.", hint="Export it with headers.")
+    # Files are read in many chunks; the row number and file columns below come in one, and
+    # polars puts every column of such a frame in one chunk before each query on it. Doing
+    # it once here copies the cells once instead of per query.
+    rows = rows.rechunk()
     index = locate_header(rows.head(HEADER_SEARCH_ROWS).rows(), header_row, is_header)
     if not 0 <= index < rows.height:
         raise SourceReadError(
@@ -106,10 +110,6 @@ def read_csv_table(
             break
     if rows.height == 0 and header_row is not None:
         raise SourceReadError(name, f"header_row={header_row} is past the end of the file.")
-    # polars reads in many chunks; the row number and file columns come in one, and polars
-    # puts every column of such a frame in one chunk before any query on it. Doing that
-    # here, while nothing else holds the chunks, copies the cells once instead of per query.
-    rows = rows.rechunk()
     _check_tabular(name, malformed, rows.width)
     table = table_from_rows(rows, name, "csv", 1, None, malformed=malformed, row_offset=skip)
     return replace(table, encoding=decoded.encoding, delimiter=sep)
