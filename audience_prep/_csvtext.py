@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import polars as pl
 
-from audience_prep._decode import SAMPLE_BYTES, CsvBody
+from audience_prep._decode import SAMPLE_BYTES, CsvBody, chunks
 
 #: Delimiters the sniffer may choose from, most common first.
 DELIMITERS = ",;\t|"
@@ -99,18 +99,8 @@ def quick_malformed(data: CsvBody, sep: str, rows: pl.DataFrame) -> pl.Series | 
 
 
 def _count_byte(data: CsvBody, byte: bytes) -> int:
-    """How many times ``byte`` occurs in ``data`` (a file is read in blocks)."""
-    return sum(block.count(byte) for block in _blocks(data))
-
-
-def _blocks(data: CsvBody, size: int = 1 << 23) -> Iterator[bytes]:
-    if isinstance(data, bytes):
-        for start in range(0, len(data), size):
-            yield data[start : start + size]
-        return
-    with data.open("rb") as handle:
-        while block := handle.read(size):
-            yield block
+    """How many times ``byte`` occurs in ``data`` (read a chunk at a time)."""
+    return sum(bytes(chunk).count(byte) for chunk in chunks(data))
 
 
 def malformed_rows(data: CsvBody, sep: str, skip: int, width: int) -> pl.Series | None:

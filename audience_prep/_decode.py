@@ -156,7 +156,8 @@ def _lookup(encoding: str, name: str) -> str:
         ) from exc
 
 
-def _chunks(data: CsvBody) -> Iterator[bytes | memoryview]:
+def chunks(data: CsvBody) -> Iterator[bytes | memoryview]:
+    """``data`` a chunk at a time (views of bytes, blocks read from a file)."""
     if isinstance(data, bytes):
         view = memoryview(data)
         for start in range(0, len(data), _CHUNK):
@@ -172,7 +173,7 @@ def _first_invalid_utf8(data: CsvBody) -> tuple[int, UnicodeDecodeError] | None:
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
     try:
-        for chunk in _chunks(data):
+        for chunk in chunks(data):
             decoder.decode(chunk)
             offset += len(chunk)
         decoder.decode(b"", final=True)
@@ -198,7 +199,7 @@ def _transcode(data: CsvBody, encoding: str, target: Path, name: str, *, bare_cr
     offset = 0
     try:
         with target.open("w", encoding="utf-8", newline="") as out:
-            for chunk in _chunks(data):
+            for chunk in chunks(data):
                 text = decoder.decode(chunk)
                 out.write(text.replace("\r", "\n") if bare_cr else text)
                 offset += len(chunk)
