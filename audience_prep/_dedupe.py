@@ -23,8 +23,6 @@ from audience_prep._errors import ConfigurationError
 
 Keep = Literal["first", "last", "most_complete"]
 KEEP_POLICIES: Final = ("first", "last", "most_complete")
-DUPLICATE_OF = "duplicate_of"
-DUPLICATE_OF_FILE = "__duplicate_of_file"
 _ORDINAL = "__ordinal"
 _KEY = "__key"
 

@@ -19,20 +19,12 @@ import polars as pl
 
 from audience_prep._engine import normalize_series
 from audience_prep._phones import PhoneFormat, normalize_phone, region_from_name
+from audience_prep._working import FROM, NOTE, PHONE, RAW, REASON, REGION, REGION_RAW
 
 #: ``"vectorised"``: the polars engine (exactly the oracle's answers, much faster);
 #: ``"oracle"``: :func:`normalize_phone` once per unique cell, for debugging and comparison.
 Engine = Literal["vectorised", "oracle"]
 ENGINES: Final = ("vectorised", "oracle")
-
-#: Working columns added by this stage.
-PHONE = "__phone"
-REASON = "__reason"
-RAW = "__raw_phone"
-FROM = "__phone_from"
-REGION = "__region"
-REGION_RAW = "__region_raw"
-NOTE = "__note"
 
 
 @dataclass(frozen=True, slots=True)

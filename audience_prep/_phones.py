@@ -187,7 +187,7 @@ def _parse(text: str, region: str | None) -> PhoneNumber | None:
         return phonenumbers.parse(text, region)
     except NumberParseException as exc:
         failure: BaseException | None = exc
-        while failure is not None:
+        while isinstance(failure, NumberParseException):  # not a caller's own exception
             traceback.clear_frames(failure.__traceback__)
             failure = failure.__context__
         return None

@@ -15,29 +15,31 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from audience_prep._columns import ColumnMapping, map_columns
-from audience_prep._dedupe import DUPLICATE_OF, DUPLICATE_OF_FILE, Keep, check_keep, plan_dedupe
+from audience_prep._dedupe import Keep, check_keep, plan_dedupe
 from audience_prep._errors import ConfigurationError, InternalValidationError, MappingError
-from audience_prep._normalize import (
-    ENGINES,
+from audience_prep._normalize import ENGINES, Engine, PhoneOptions, normalize_phones
+from audience_prep._phones import PhoneFormat, check_phone_format, check_region
+from audience_prep._progress import ProgressCallback, ignore
+from audience_prep._rejects import build_rejected, rejected_rows
+from audience_prep._report import PrepReport
+from audience_prep._schema import AudienceSchema, load_schema
+from audience_prep._sources import RawTable, ReadOptions, Source, read_source
+from audience_prep._text import header_key
+from audience_prep._version import __version__
+from audience_prep._working import (
+    DUPLICATE_OF,
+    DUPLICATE_OF_FILE,
+    FILE,
     FROM,
+    MALFORMED,
     NOTE,
     PHONE,
     RAW,
     REASON,
     REGION,
     REGION_RAW,
-    Engine,
-    PhoneOptions,
-    normalize_phones,
+    ROW,
 )
-from audience_prep._phones import PhoneFormat, check_phone_format, check_region
-from audience_prep._progress import ProgressCallback, ignore
-from audience_prep._rejects import build_rejected, rejected_rows
-from audience_prep._report import PrepReport
-from audience_prep._schema import AudienceSchema, load_schema
-from audience_prep._sources import FILE, MALFORMED, ROW, RawTable, ReadOptions, Source, read_source
-from audience_prep._text import header_key
-from audience_prep._version import __version__
 
 if TYPE_CHECKING:
     from audience_prep._client import UploadReport

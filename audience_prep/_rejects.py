@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import polars as pl
 
-from audience_prep._dedupe import DUPLICATE_OF, DUPLICATE_OF_FILE
-from audience_prep._normalize import PHONE, RAW, REASON, REGION, REGION_RAW
-from audience_prep._sources import FILE, ROW, RawTable
+from audience_prep._sources import RawTable
+from audience_prep._working import (
+    DUPLICATE_OF,
+    DUPLICATE_OF_FILE,
+    FILE,
+    PHONE,
+    RAW,
+    REASON,
+    REGION,
+    REGION_RAW,
+    ROW,
+)
 
 #: Leading columns of ``Prepared.rejected``, before the row's original cells.
-META_COLUMNS = ("source_file", "source_row", "raw_phone", "reason", "message", DUPLICATE_OF)
+META_COLUMNS = ("source_file", "source_row", "raw_phone", "reason", "message", "duplicate_of")
 
 
 def rejected_rows(invalid: pl.Series, duplicates: pl.Series, of: pl.Series) -> pl.DataFrame:
@@ -17,10 +26,14 @@ def rejected_rows(invalid: pl.Series, duplicates: pl.Series, of: pl.Series) -> p
     ``of`` (for a duplicate, the position of the row it duplicates; else null).
 
     ``invalid`` are positions of rows without a phone, ``duplicates`` those of duplicates and
-    ``of`` their kept rows' positions (all UInt32). The sort reads these narrow columns only.
+    ``of`` their kept rows' positions (as UInt32: polars' own index type is UInt64 on its
+    64-bit runtime). The sort reads these narrow columns only.
     """
-    no_phone = pl.DataFrame({"at": invalid}).with_columns(pl.lit(None, pl.UInt32).alias("of"))
-    return pl.concat([no_phone, pl.DataFrame({"at": duplicates, "of": of})]).sort("at")
+    no_phone = pl.DataFrame({"at": invalid.cast(pl.UInt32)}).with_columns(
+        pl.lit(None, pl.UInt32).alias("of")
+    )
+    dropped = pl.DataFrame({"at": duplicates.cast(pl.UInt32), "of": of.cast(pl.UInt32)})
+    return pl.concat([no_phone, dropped]).sort("at")
 
 
 def build_rejected(rows: pl.DataFrame, malformed: pl.DataFrame, table: RawTable) -> pl.DataFrame:
@@ -44,11 +57,11 @@ def build_rejected(rows: pl.DataFrame, malformed: pl.DataFrame, table: RawTable)
         pl.col(RAW).alias("raw_phone"),
         pl.col(REASON).alias("reason"),
         _messages(rows, several_files=len(table.files) > 1),
-        pl.col(DUPLICATE_OF).cast(pl.Int64),
+        pl.col(DUPLICATE_OF).cast(pl.Int64).alias("duplicate_of"),
         *originals,
     )
-    if not malformed.height:
-        return rejected
+    if not malformed.height and len(table.files) == 1:
+        return rejected  # already in source order
     malformed_part = malformed.select(
         pl.col(FILE).alias("source_file"),
         pl.col(ROW).alias("source_row"),
@@ -58,7 +71,7 @@ def build_rejected(rows: pl.DataFrame, malformed: pl.DataFrame, table: RawTable)
             f"the row does not have the header's {len(table.headers)} fields "
             "(a stray delimiter or quote)"
         ).alias("message"),
-        pl.lit(None, pl.Int64).alias(DUPLICATE_OF),
+        pl.lit(None, pl.Int64).alias("duplicate_of"),
         *originals,
     )
     order = {name: position for position, name in enumerate(table.files)}

@@ -25,8 +25,9 @@ import polars as pl
 from audience_prep._decode import CsvBody
 from audience_prep._errors import ConfigurationError, SourceReadError
 from audience_prep._progress import ProgressCallback, ignore
-from audience_prep._tabular import FILE, MALFORMED, ROW, read_csv_table, table_from_rows
+from audience_prep._tabular import read_csv_table, table_from_rows
 from audience_prep._text import first_line
+from audience_prep._working import FILE, MALFORMED, ROW
 
 if TYPE_CHECKING:
     import pandas as pd

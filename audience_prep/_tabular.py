@@ -22,14 +22,11 @@ from audience_prep._csvtext import (
 from audience_prep._decode import CsvBody, DecodedBody, open_body
 from audience_prep._errors import ConfigurationError, SourceReadError
 from audience_prep._text import first_line, strip_text
+from audience_prep._working import FILE, MALFORMED, RESERVED, ROW
 
 if TYPE_CHECKING:
     from audience_prep._sources import RawTable
 
-#: Hidden working columns of a RawTable frame.
-ROW = "__source_row"
-FILE = "__source_file"
-MALFORMED = "__malformed"
 _NOT_TABULAR_SHARE = 0.5
 
 
@@ -150,6 +147,7 @@ def _fast_rows(
             skip_rows=skip,
             truncate_ragged_lines=True,
             raise_if_empty=False,
+            null_values=[""],  # a quoted empty cell ("") is empty too, as the csv module reads it
         )
         malformed = quick_malformed(body, sep, rows) if skip == 0 else None
         if malformed is None and rows.width:
@@ -234,7 +232,7 @@ def _unique_headers(headers: list[str]) -> list[str]:
     for index, header in enumerate(headers, start=1):
         base = header or f"column_{index}"
         candidate, n = base, 1
-        while candidate in seen or candidate in (ROW, FILE, MALFORMED):
+        while candidate in seen or candidate in RESERVED:
             n += 1
             candidate = f"{base} ({n})"
         seen.add(candidate)

@@ -434,3 +434,54 @@ def test_duplicates_across_files_with_the_same_row_numbers(tmp_path: Path) -> No
     assert duplicate["duplicate_of"] == 2
     assert duplicate["message"] == f"duplicate of row 2 of {tmp_path / 'a.csv'} (+972502345678)"
     assert prepared.report.files == [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
+
+
+def test_rejected_rows_accepts_polars_64_bit_positions() -> None:
+    """polars' index type is UInt64 on its 64-bit runtime (polars-runtime-64)."""
+    from audience_prep._rejects import rejected_rows
+
+    rows = rejected_rows(
+        pl.Series([0, 3], dtype=pl.UInt64),
+        pl.Series([2], dtype=pl.UInt64),
+        pl.Series([1], dtype=pl.UInt64),
+    )
+
+    assert rows.rows() == [(0, None), (2, 1), (3, None)]
+
+
+@pytest.mark.parametrize(
+    ("header", "in_frame", "in_rejected"),
+    [
+        ("duplicate_of", "duplicate_of", "duplicate_of (source)"),  # a meta column's name
+        ("__reason", "__reason (2)", "__reason (2)"),  # a working column's name
+        ("__region", "__region (2)", "__region (2)"),
+        ("__note", "__note (2)", "__note (2)"),
+    ],
+)
+def test_a_header_named_like_a_working_column_is_kept_as_a_cell(
+    header: str, in_frame: str, in_rejected: str
+) -> None:
+    data = csv_bytes(
+        [["Phone", header], ["0502345678", "7"], ["050-234-5678", "8"], ["12345", "9"]]
+    )
+
+    prepared = ap.prepare(data, region="IL")
+
+    rejected = prepared.rejected
+    assert rejected.select("source_row", "reason", "duplicate_of").rows() == [
+        (3, "duplicate", 2),
+        (4, "invalid_number", None),
+    ]
+    assert rejected.columns[6:] == ["Phone", in_rejected]
+    assert rejected.get_column(in_rejected).to_list() == ["8", "9"]
+    assert prepared.frame.columns == ["phone1", in_frame]
+    assert prepared.frame.rows() == [("+972502345678", "7")]
+
+
+def test_the_same_file_twice_keeps_rejects_in_file_then_row_order(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(csv_bytes([["Phone"], ["0502345678"], ["0502345678"], ["12345"]]))
+
+    rejected = ap.prepare([path, path], region="IL").rejected
+
+    assert rejected.get_column("source_row").to_list() == [2, 3, 3, 4, 4]

@@ -1119,3 +1119,17 @@ def test_quick_ragged_check_decides_a_clean_file_and_leaves_a_ragged_one() -> No
     assert quick(ragged) is None
     assert quick(padded) is None
     assert read_source(ragged).frame.get_column(MALFORMED).to_list() == [True, False]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'phone,name,notes\n"0501","",x\n"0502",,y\n',
+        # A quoted cell spanning lines sends the file down the csv module's path.
+        b'phone,name,notes\n"0501","","two\nlines"\n"0502",,y\n',
+    ],
+)
+def test_a_quoted_empty_cell_is_empty_like_an_unquoted_one(body: bytes) -> None:
+    table = read_source(body)
+
+    assert table.frame.get_column("name").to_list() == [None, None]

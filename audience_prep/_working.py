@@ -1,0 +1,43 @@
+"""The names of the working columns the stages keep beside a table's own cells.
+
+A source header equal to one of them is renamed when the table is read (``Name (2)``, see
+``_tabular``), so a working column never hides or doubles a cell of the export.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Reading: the row's number as the file shows it, its file, and whether it is ragged.
+ROW: Final = "__source_row"
+FILE: Final = "__source_file"
+MALFORMED: Final = "__malformed"
+#: The phone stage: the phone (null when rejected), the reason, the cell text decided on,
+#: the source column it came from, the row's region (and its region cell) and the note.
+PHONE: Final = "__phone"
+REASON: Final = "__reason"
+RAW: Final = "__raw_phone"
+FROM: Final = "__phone_from"
+REGION: Final = "__region"
+REGION_RAW: Final = "__region_raw"
+NOTE: Final = "__note"
+#: The dedupe: the source row and file of the kept row a duplicate duplicates.
+DUPLICATE_OF: Final = "__duplicate_of"
+DUPLICATE_OF_FILE: Final = "__duplicate_of_file"
+
+RESERVED: Final = frozenset(
+    {
+        ROW,
+        FILE,
+        MALFORMED,
+        PHONE,
+        REASON,
+        RAW,
+        FROM,
+        REGION,
+        REGION_RAW,
+        NOTE,
+        DUPLICATE_OF,
+        DUPLICATE_OF_FILE,
+    }
+)
