@@ -5,6 +5,9 @@ in polars expressions the values whose reading it can reproduce with certainty, 
 phonenumbers' metadata (see ``_engine_rules``), and hands everything else to the oracle, once
 per unique (value, region) pair.
 
+First, each region's fast lane (``_engine_fast``) decides its own numbers written plainly, in a
+few passes over the cells; the rows it leaves go through the general reading below.
+
 Decided in vectorised form:
 
 - the oracle's pre-cleaning of ASCII cells (trim, one leading apostrophe, no digit ->
@@ -32,13 +35,14 @@ from typing import Any, Final
 import phonenumbers
 import polars as pl
 
+from audience_prep._engine_fast import fast_lane, lane_rules
+from audience_prep._engine_parse import NSN, TYPE, finish_parse, typed
 from audience_prep._engine_read import (
     BARE,
     CC,
     DIGITS,
     FALLBACK,
     IDX,
-    NNN,
     OWN,
     PLUS,
     REGION,
@@ -49,15 +53,9 @@ from audience_prep._engine_read import (
 )
 from audience_prep._engine_rules import (
     FIXED_LINE_OR_MOBILE,
-    INVALID_LENGTH,
-    LOCAL_ONLY,
     MOBILE,
-    TOO_SHORT,
     UNKNOWN,
-    number_type,
     rules,
-    strip_national_prefix,
-    test_length,
 )
 from audience_prep._engine_typing import split_by, with_number_type
 from audience_prep._phones import PhoneFormat, check_phone_format, check_region, normalize_phone
@@ -75,13 +73,12 @@ _MAX_INPUT: Final = 250
 #: What _SHAPE allows besides digits: removing them leaves the digits of a cell of that shape
 #: (the other cells go to the oracle, whatever their DIGITS).
 _SEPARATORS: Final = [" ", "(", ")", ".", "-", "+"]
-_MAX_NSN: Final = 17
 
 _NO_REGION: Final = "__no_region"
 _CWP: Final = "country_code_without_plus"
 _OUT: Final = ("phone", "reason", "note")
 
-RAW, TEXT, NSN, TYPE = "raw", "text", "nsn", "type"
+RAW, TEXT = "raw", "text"
 
 
 def normalize_series(
@@ -115,6 +112,7 @@ def normalize_series(
             ]
         )
     inputs = _input_frame(values, regions)
+    fast, inputs = _fast_lanes(inputs, mobile_only)
     frame = (
         inputs.lazy()
         .with_columns(_trimmed(pl.col(RAW)).alias(TEXT))
@@ -145,9 +143,25 @@ def normalize_series(
         decided = _choose(_finished(plain), _finished(second), mobile_only)
         settled = pl.concat([settled, decided], how="diagonal_relaxed")
     result = _with_fallback(settled, inputs, mobile_only)
+    if fast:
+        result = pl.concat([result, *fast], how="diagonal_relaxed")
     if phone_format == "digits":
         result = result.with_columns(pl.col("phone").str.strip_prefix("+"))
     return result.sort(IDX).select("phone", "reason", "note")
+
+
+def _fast_lanes(inputs: pl.DataFrame, mobile_only: bool) -> tuple[list[pl.DataFrame], pl.DataFrame]:
+    """The rows the fast lane of their region decides (``_engine_fast``), and the others."""
+    decided = [
+        fast_lane(part, RAW, region, mobile_only)
+        for region, part in split_by(inputs, REGION)
+        if lane_rules(region) is not None
+    ]
+    decided = [part for part in decided if part.height]
+    if not decided:
+        return [], inputs
+    taken = pl.concat([part.select(IDX) for part in decided])
+    return decided, inputs.join(taken, on=IDX, how="anti")
 
 
 def _input_frame(values: pl.Series, regions: pl.Series | str) -> pl.DataFrame:
@@ -229,51 +243,15 @@ def _finished(candidates: pl.DataFrame) -> pl.DataFrame:
     open_rows = candidates.filter(pl.col(STATUS).is_null())
     lazy, shared = [], []
     for region, part in split_by(open_rows, STRIP):
-        done = _finish_parse(part.lazy(), region)
+        done = finish_parse(part.lazy(), region)
         code = rules(region).country_code
         if len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[int(code)]) == 1:
-            lazy.append(done.with_columns(_typed(region)))
+            lazy.append(done.with_columns(typed(region)))
         else:
             shared.append(done)
     parts = pl.collect_all([*lazy, *shared]) if lazy or shared else []
-    typed = [with_number_type(p) for p in parts[len(lazy) :]]
-    return pl.concat([closed, *parts[: len(lazy)], *typed], how="diagonal_relaxed")
-
-
-@cache
-def _typed(region: str) -> pl.Expr:
-    return number_type(pl.col(NSN), rules(region)).alias(TYPE)
-
-
-def _finish_parse(part: pl.LazyFrame, region: str) -> pl.LazyFrame:
-    """The end of ``parse`` for STRIP ``region``: strip the national prefix when what is
-    left has a possible length, then the NSN length limits. Adds NSN."""
-    first, second, third = _parse_stages(region)
-    part = part.with_columns(*first)
-    part = part.with_columns(second).drop("s2")
-    return part.with_columns(third).drop("tf")
-
-
-@cache
-def _parse_stages(region: str) -> tuple[tuple[pl.Expr, pl.Expr], pl.Expr, pl.Expr]:
-    """The expressions of :func:`_finish_parse` (built once per region: polars expressions
-    are immutable, and building them costs more than running them on small groups)."""
-    r = rules(region)
-    nnn = pl.col(NNN)
-    stripped, transformed = strip_national_prefix(nnn, r)
-    refused = test_length(pl.col("s2"), r).is_in([TOO_SHORT, LOCAL_ONLY, INVALID_LENGTH])
-    nsn = pl.when(refused).then(nnn).otherwise(pl.col("s2"))
-    size = pl.col(NSN).str.len_bytes()
-    status = (
-        pl.when(nnn.str.len_bytes() < 2)
-        .then(pl.lit("unparseable"))
-        .when(pl.col("tf"))
-        .then(pl.lit(FALLBACK))
-        .when((size < 2) | (size > _MAX_NSN))
-        .then(pl.lit("unparseable"))
-        .otherwise(pl.lit(None, pl.String))
-    )
-    return (stripped.alias("s2"), transformed.alias("tf")), nsn.alias(NSN), status.alias(STATUS)
+    by_owner = [with_number_type(p) for p in parts[len(lazy) :]]
+    return pl.concat([closed, *parts[: len(lazy)], *by_owner], how="diagonal_relaxed")
 
 
 def _choose(plain: pl.DataFrame, second: pl.DataFrame, mobile_only: bool) -> pl.DataFrame:
@@ -362,8 +340,7 @@ def _with_fallback(settled: pl.DataFrame, inputs: pl.DataFrame, mobile_only: boo
     settled = settled.with_columns(
         pl.when(is_reason).then(status).otherwise(pl.col("reason")).alias("reason")
     )
-    rows = settled.filter(status == FALLBACK)[IDX]
-    todo = inputs.select(pl.all().gather(rows))  # IDX is the row number in inputs
+    todo = inputs.join(settled.filter(status == FALLBACK).select(IDX), on=IDX, how="semi")
     pairs = todo.select(RAW, REGION).unique()
     results = [
         normalize_phone(raw, region, mobile_only=mobile_only) for raw, region in pairs.iter_rows()

@@ -12,6 +12,7 @@ from functools import cache
 import phonenumbers
 import polars as pl
 
+from audience_prep._engine_parse import typed
 from audience_prep._engine_rules import ASCII, UNKNOWN, leading_digits, number_type, rules
 
 _OPEN = pl.col("status").is_null()
@@ -32,7 +33,7 @@ def with_number_type(frame: pl.DataFrame) -> pl.DataFrame:
     for code, part in split_by(frame.filter(_OPEN), "cc"):
         regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[int(code)]
         if len(regions) == 1:
-            parts.append(part.with_columns(_type_of(regions[0])))
+            parts.append(part.with_columns(typed(regions[0])))
         else:
             parts.append(_shared_code(part, regions))
     return pl.concat(parts, how="diagonal_relaxed")
@@ -41,18 +42,12 @@ def with_number_type(frame: pl.DataFrame) -> pl.DataFrame:
 def _shared_code(part: pl.DataFrame, regions: tuple[str, ...]) -> pl.DataFrame:
     """``region_code_for_number`` then ``number_type`` for a code shared by ``regions``."""
     part = part.with_columns(_owner(regions))
-    typed = [
+    found = [
         part.filter(pl.col("owner").is_null()).with_columns(pl.lit(UNKNOWN, pl.Int8).alias("type"))
     ]
     for region, owned in split_by(part.filter(pl.col("owner").is_not_null()), "owner"):
-        typed.append(owned.with_columns(_type_of(region)))
-    return pl.concat(typed).drop("owner")
-
-
-@cache
-def _type_of(region: str) -> pl.Expr:
-    """TYPE of ``region``'s numbers (built once: building costs more than small groups)."""
-    return number_type(pl.col("nsn"), rules(region)).alias("type")
+        found.append(owned.with_columns(typed(region)))
+    return pl.concat(found).drop("owner")
 
 
 @cache

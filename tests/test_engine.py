@@ -146,9 +146,11 @@ def _assert_same(
     mobile_only: bool,
     phone_format: str,
 ) -> None:
+    # One region for all values is also passed as a plain code (the common call).
+    one = regions[0] if regions and len(set(regions)) == 1 else None
     engine = normalize_series(
         pl.Series(values, dtype=pl.String),
-        pl.Series(regions, dtype=pl.String),
+        one or pl.Series(regions, dtype=pl.String),
         mobile_only=mobile_only,
         phone_format=phone_format,  # type: ignore[arg-type]
     )

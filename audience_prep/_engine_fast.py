@@ -1,0 +1,111 @@
+"""The engine's fast lane: a region's own numbers in their plain shapes, in a few passes.
+
+Most cells of an export are the default region's numbers written plainly: ``0501234567``,
+``050-123-4567``, ``(050) 123 4567``, ``+972 50-123-4567``. For those, the general engine's
+reading reduces to one branch, which this lane computes in one query over every row, leaving
+every other row to the general engine. The rows it decides are exactly those for which the
+general engine would take the same branch with no second reading:
+
+- the cell is ASCII digits, spaces, dashes and parentheses, with one leading ``+`` (optionally
+  after ``(``), at least 3 digits, at most 250 characters, and is not an ISO date; such a
+  cell needs no pre-cleaning other than dropping those separators (no trimming, apostrophe,
+  scientific notation, float artifact, URI, extension or second number);
+- either ``+`` and the digits start with the region's calling code (calling codes are
+  prefix-free, so that is the code ``parse`` extracts), or no ``+`` and the digits start with
+  the region's national prefix, not with its international prefix and not with its calling
+  code (so ``parse`` reads them as a national number, and ``choose_reading`` tries no second
+  reading: that needs digits without a national prefix);
+- the region's calling code belongs to that region alone, so validity and type are the
+  region's own (no ``region_code_for_number`` among several regions);
+- the end of ``parse`` (:func:`finish_parse`) leaves no status.
+
+The general engine's differential test covers the lane: it runs on every generated cell.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, Final
+
+import phonenumbers
+import polars as pl
+
+from audience_prep._engine_parse import NSN, TYPE, finish_parse, typed
+from audience_prep._engine_read import DIGITS, IDX, NNN, PLUS, STATUS
+from audience_prep._engine_rules import (
+    ASCII,
+    FIXED_LINE_OR_MOBILE,
+    MOBILE,
+    UNKNOWN,
+    Rules,
+    rules,
+)
+
+#: The cells the lane reads (the general engine's shape, without dots and whitespace other
+#: than spaces), and the ISO dates among them, which ``preclean`` rejects.
+_PLAIN: Final = ASCII + r"^(?:\(?\+)?[0-9 ()\-]*$"
+_ISO_DATE: Final = ASCII + r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_SEPARATORS: Final = [" ", "(", ")", "-", "+"]
+_MAX_INPUT: Final = 250
+
+
+@cache
+def lane_rules(region: str) -> Rules | None:
+    """``rules(region)`` when ``region`` is a region with a fast lane (module docstring)."""
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        return None
+    r = rules(region)
+    owners = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[int(r.country_code)]
+    if tuple(owners) != (region,) or not r.national_prefix or r.idd is None or r.transform:
+        return None
+    return r
+
+
+def fast_lane(part: pl.DataFrame, raw: str, region: str, mobile_only: bool) -> pl.DataFrame:
+    """The rows of ``part`` (IDX and the ``raw`` cells, all of ``region``, which has
+    :func:`lane_rules`) that the lane decides: IDX, phone (with '+'), reason, note."""
+    r = lane_rules(region)
+    assert r is not None
+    cell = pl.col(raw)
+    plain = (
+        cell.str.contains(_PLAIN)
+        & ~cell.str.contains(_ISO_DATE)
+        & (cell.str.len_bytes() <= _MAX_INPUT)
+    ).fill_null(False)
+    digits, plus = pl.col(DIGITS), pl.col(PLUS)
+    own = digits.str.starts_with(r.country_code)
+    national = ~plus & digits.str.starts_with(r.national_prefix) & ~own
+    assert r.idd is not None  # lane_rules
+    national = national & ~digits.str.contains(ASCII + r.idd)
+    candidates = (
+        part.lazy()
+        .select(
+            IDX,
+            cell.str.replace_many(_SEPARATORS, [""] * len(_SEPARATORS)).alias(DIGITS),
+            cell.str.starts_with("+").alias(PLUS),
+            plain.alias("plain"),
+        )
+        .filter(pl.col("plain") & (digits.str.len_bytes() >= 3))
+        .filter((plus & own) | national)
+        .select(
+            IDX,
+            pl.when(plus).then(digits.str.slice(len(r.country_code))).otherwise(digits).alias(NNN),
+        )
+    )
+    parsed = finish_parse(candidates, region).filter(pl.col(STATUS).is_null())
+    return parsed.with_columns(typed(region)).select(IDX, *_decision(r, mobile_only)).collect()
+
+
+def _decision(r: Rules, mobile_only: bool) -> list[pl.Expr]:
+    """phone, reason and note of a plain reading (``normalize_phone`` steps 4-6)."""
+    kind = pl.col(TYPE)
+    reason: Any = pl.when(kind == UNKNOWN).then(pl.lit("invalid_number"))
+    if mobile_only:
+        reason = reason.when(~kind.is_in([MOBILE, FIXED_LINE_OR_MOBILE])).then(pl.lit("not_mobile"))
+    reason = reason.otherwise(pl.lit(None, pl.String))
+    phone = pl.concat_str(pl.lit("+" + r.country_code), pl.col(NSN))
+    return [
+        pl.when(reason.is_null()).then(phone).otherwise(pl.lit(None, pl.String)).alias("phone"),
+        reason.alias("reason"),
+        pl.lit(None, pl.String).alias("note"),
+    ]
