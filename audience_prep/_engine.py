@@ -43,6 +43,7 @@ from audience_prep._engine_read import (
     DIGITS,
     FALLBACK,
     IDX,
+    MAX_INPUT,
     OWN,
     PLUS,
     REGION,
@@ -58,18 +59,22 @@ from audience_prep._engine_rules import (
     rules,
 )
 from audience_prep._engine_typing import split_by, with_number_type
-from audience_prep._phones import PhoneFormat, check_phone_format, check_region, normalize_phone
+from audience_prep._phones import (
+    BARE_DIGITS,
+    FLOAT_ARTIFACT,
+    ISO_DATE,
+    SCIENTIFIC,
+    PhoneFormat,
+    check_phone_format,
+    check_region,
+    normalize_phone,
+)
 
 __all__ = ["normalize_series"]
 
 #: Python's ASCII whitespace (``str.isspace``), which ``strip_text`` trims.
 _WS: Final = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
 _SHAPE: Final = r"^(?:\(?\+)?[0-9 ().\-]*$"
-_BARE_DIGITS: Final = r"^[0-9][0-9 .\-]*$"
-_SCIENTIFIC: Final = r"^[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$"
-_ISO_DATE: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?)?$"
-_FLOAT_ARTIFACT: Final = r"^[0-9]+\.0+$"
-_MAX_INPUT: Final = 250
 #: What _SHAPE allows besides digits: removing them leaves the digits of a cell of that shape
 #: (the other cells go to the oracle, whatever their DIGITS).
 _SEPARATORS: Final = [" ", "(", ")", ".", "-", "+"]
@@ -200,9 +205,9 @@ def _preclean(raw: pl.Expr, text: pl.Expr) -> pl.Expr:
         .then(pl.lit(FALLBACK))
         .when(~text.str.contains("[0-9]"))
         .then(pl.lit("missing_phone"))
-        .when(text.str.contains(_SCIENTIFIC))
+        .when(text.str.contains(SCIENTIFIC))
         .then(pl.lit("scientific_notation"))
-        .when(text.str.contains(_ISO_DATE))
+        .when(text.str.contains(ISO_DATE))
         .then(pl.lit("unparseable"))
         .otherwise(pl.lit(None, pl.String))
     )
@@ -216,12 +221,12 @@ def _digits_and_shape() -> list[pl.Expr]:
     text = pl.col(TEXT)
     artifact = text.str.strip_chars_end("0").str.strip_suffix(".")
     return [
-        pl.when(text.str.contains(_FLOAT_ARTIFACT))
+        pl.when(text.str.contains(FLOAT_ARTIFACT))
         .then(artifact)
         .otherwise(text.str.replace_many(_SEPARATORS, [""] * len(_SEPARATORS)))
         .alias(DIGITS),
         text.str.contains("+", literal=True).alias(PLUS),
-        text.str.contains(_BARE_DIGITS).alias(BARE),
+        text.str.contains(BARE_DIGITS).alias(BARE),
     ]
 
 
@@ -230,7 +235,7 @@ def _too_odd() -> pl.Expr:
     return (
         ~pl.col(TEXT).str.contains(_SHAPE)
         | (pl.col(DIGITS).str.len_bytes() < 3)
-        | (pl.col(TEXT).str.len_chars() > _MAX_INPUT)
+        | (pl.col(TEXT).str.len_chars() > MAX_INPUT)
     )
 
 

@@ -31,7 +31,7 @@ import phonenumbers
 import polars as pl
 
 from audience_prep._engine_parse import NSN, TYPE, finish_parse, typed
-from audience_prep._engine_read import DIGITS, IDX, NNN, PLUS, STATUS
+from audience_prep._engine_read import DIGITS, IDX, MAX_INPUT, NNN, PLUS, STATUS
 from audience_prep._engine_rules import (
     ASCII,
     FIXED_LINE_OR_MOBILE,
@@ -40,13 +40,14 @@ from audience_prep._engine_rules import (
     Rules,
     rules,
 )
+from audience_prep._phones import ISO_DATE
 
-#: The cells the lane reads (the general engine's shape, without dots and whitespace other
-#: than spaces), and the ISO dates among them, which ``preclean`` rejects.
+#: The cells the lane reads: the general engine's shape, without dots and whitespace other
+#: than spaces. The ISO dates among them (``preclean``'s pattern; a plain cell has no time
+#: part) are rejected, so the lane leaves them.
 _PLAIN: Final = ASCII + r"^(?:\(?\+)?[0-9 ()\-]*$"
-_ISO_DATE: Final = ASCII + r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_ISO_DATE: Final = ASCII + ISO_DATE
 _SEPARATORS: Final = [" ", "(", ")", "-", "+"]
-_MAX_INPUT: Final = 250
 
 
 @cache
@@ -70,7 +71,7 @@ def fast_lane(part: pl.DataFrame, raw: str, region: str, mobile_only: bool) -> p
     plain = (
         cell.str.contains(_PLAIN)
         & ~cell.str.contains(_ISO_DATE)
-        & (cell.str.len_bytes() <= _MAX_INPUT)
+        & (cell.str.len_bytes() <= MAX_INPUT)
     ).fill_null(False)
     digits, plus = pl.col(DIGITS), pl.col(PLUS)
     own = digits.str.starts_with(r.country_code)

@@ -30,6 +30,8 @@ from audience_prep._engine_rules import (
 
 #: Row status while deciding: null (still open), a reason code, or one of these.
 FALLBACK: Final = "__fallback"
+#: Cells longer than this go to the oracle (``parse`` refuses over 250 characters).
+MAX_INPUT: Final = 250
 NO_READING: Final = "__none"
 
 IDX, REGION, STATUS, DIGITS, PLUS, BARE, OWN = (

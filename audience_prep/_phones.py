@@ -46,12 +46,19 @@ REASONS: Final[dict[str, str]] = {
     "quote). Fix the line in the file, or check delimiter=.",
 }
 
-_FLOAT_ARTIFACT = re.compile(r"^([0-9]+)\.0+$")
-_SCIENTIFIC = re.compile(r"^[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$")
-_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?)?$")
+#: The pre-cleaning rules' patterns (ASCII only), which the vectorised engine runs too.
+FLOAT_ARTIFACT: Final = r"^([0-9]+)\.0+$"
+SCIENTIFIC: Final = r"^[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+$"
+ISO_DATE: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?)?$"
+#: Digits with spaces, dots and dashes: a number that may have lost its '+'.
+BARE_DIGITS: Final = r"^[0-9][0-9 .\-]*$"
+
+_FLOAT_ARTIFACT = re.compile(FLOAT_ARTIFACT)
+_SCIENTIFIC = re.compile(SCIENTIFIC)
+_ISO_DATE = re.compile(ISO_DATE)
 _URI_SCHEME = re.compile(r"^(?:tel|callto|sms):", re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s*(?:[/;|,\n]|\s(?:or|או)\s)\s*", re.IGNORECASE)
-_BARE_DIGITS = re.compile(r"^[0-9][0-9 .\-]*$")
+_BARE_DIGITS = re.compile(BARE_DIGITS)
 _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 #: Notes on a successful result, counted in the report.
