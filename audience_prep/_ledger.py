@@ -25,7 +25,7 @@ import os
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal, get_args
 
 from audience_prep._errors import ConfigurationError, LedgerError
 from audience_prep._ledger_diff import ReplacementDiff, diff_members, hash_member
@@ -41,6 +41,7 @@ from audience_prep._ledger_files import (
 __all__ = ["DEFAULT_MAX_KEPT_BYTES", "Ledger", "LedgerEntry", "LedgerMode", "now_iso"]
 
 LedgerMode = Literal["phones", "hashes"]
+LEDGER_MODES: Final = get_args(LedgerMode)
 Status = Literal["pending", "ok", "failed", "unconfirmed"]
 DEFAULT_MAX_KEPT_BYTES = 256 * 1024 * 1024
 _FILE_SUFFIXES = (".csv", ".xlsx")
@@ -116,7 +117,7 @@ class Ledger:
         max_kept_bytes: int = DEFAULT_MAX_KEPT_BYTES,
         lock_timeout: float = 30.0,
     ) -> None:
-        if mode not in ("phones", "hashes"):
+        if mode not in LEDGER_MODES:
             raise ConfigurationError(f"ledger mode must be 'phones' or 'hashes', got {mode!r}.")
         if mode == "hashes" and keep_files:
             raise ConfigurationError(

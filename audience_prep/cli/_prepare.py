@@ -13,8 +13,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from audience_prep._dedupe import KEEP_POLICIES
 from audience_prep._errors import NoValidRowsError
-from audience_prep._pipeline import Prepared, prepare
+from audience_prep._phones import PHONE_FORMATS
+from audience_prep._pipeline import EXTRA_COLUMNS, Prepared, prepare
 from audience_prep.cli._common import cli, configure_logging, handle_errors, progress_display
 
 PREPARE_EXAMPLES = """\b
@@ -54,14 +56,14 @@ def prepare_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--mobile-only", is_flag=True, help="Keep mobile numbers only."),
         click.option(
             "--keep",
-            type=click.Choice(["first", "last", "most_complete"]),
+            type=click.Choice(KEEP_POLICIES),
             default="first",
             show_default=True,
             help="Which row of a duplicated phone to keep.",
         ),
         click.option(
             "--phone-format",
-            type=click.Choice(["e164", "digits"]),
+            type=click.Choice(PHONE_FORMATS),
             default="e164",
             show_default=True,
             help="e164: +972502345678; digits: 972502345678.",
@@ -70,7 +72,7 @@ def prepare_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--schema", help="Built-in schema name or path to a schema .toml."),
         click.option(
             "--extra-columns",
-            type=click.Choice(["keep", "drop"]),
+            type=click.Choice(EXTRA_COLUMNS),
             default="keep",
             show_default=True,
             help="Unmapped columns: pass through or drop.",

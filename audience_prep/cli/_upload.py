@@ -19,7 +19,7 @@ from rich.table import Table
 
 from audience_prep._client import CommBoxClient, UploadReport
 from audience_prep._errors import ConfigurationError
-from audience_prep._ledger import Ledger, LedgerMode
+from audience_prep._ledger import LEDGER_MODES, Ledger, LedgerMode
 from audience_prep._ledger_diff import ReplacementDiff
 from audience_prep.cli._common import (
     EXIT_INPUT,
@@ -69,7 +69,7 @@ def ledger_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--no-ledger", is_flag=True, help="Record nothing; no diff, no shrink guard."),
         click.option(
             "--ledger-mode",
-            type=click.Choice(["phones", "hashes"]),
+            type=click.Choice(LEDGER_MODES),
             default="phones",
             show_default=True,
             help="hashes: store salted hashes of the phones and no file copies (no rollback).",
