@@ -60,8 +60,10 @@ def plan_dedupe(
     at = present.arg_true().cast(pl.UInt32)
     keys = _compact_key(column.filter(present) if column.null_count() else column)
     if keep == "most_complete":
-        narrow = frame.select(*completeness).filter(present) if column.null_count() else frame
-        ranked = narrow.select(*completeness).with_columns(keys.alias(_KEY))
+        cells = frame.select(*completeness)
+        if column.null_count():
+            cells = cells.filter(present)
+        ranked = cells.with_columns(keys.alias(_KEY))
         winner = ranked.with_row_index(_ORDINAL).select(_winner(_KEY, completeness)).to_series()
         winner = winner.cast(pl.UInt32)
         is_kept = winner == pl.int_range(len(keys), dtype=pl.UInt32, eager=True)

@@ -205,12 +205,10 @@ class _Run:
         self.progress("dedupe", 0, phones.len() - phones.null_count())
         headers = [*self.table.headers]
         plan = plan_dedupe(
-            box[1].select(PHONE).hstack([box[0].get_column(h) for h in headers])
-            if self.keep == "most_complete"
-            else box[1],
+            box[1].select(PHONE).hstack([box[0].get_column(h) for h in headers]),
             key=PHONE,
             keep=self.keep,
-            completeness=headers if self.keep == "most_complete" else [],
+            completeness=headers,
         )
         dropped = rejected_rows(phones.is_null().arg_true(), plan.duplicates, plan.duplicate_of)
         del phones
