@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from audience_prep._decode import SAMPLE_BYTES, CsvBody, chunks
+from audience_prep._decode import SAMPLE_BYTES, CsvBody
 
 #: Delimiters the sniffer may choose from, most common first.
 DELIMITERS = ",;\t|"
@@ -77,32 +77,6 @@ def locate_header(
     return next((i for i, record in enumerate(cells) if any(c.strip() for c in record)), 0)
 
 
-def quick_malformed(data: CsvBody, sep: str, rows: pl.DataFrame) -> pl.Series | None:
-    """:func:`malformed_rows` by arithmetic, without reading the lines: None when undecided.
-
-    ``rows`` are the records polars read from ``data`` (header first, nothing skipped). Every
-    separator byte of the file is either inside a cell polars read or a delimiter between two
-    fields of a record. When every record's last cell is non-empty (so no record was padded,
-    and each has at least the header's fields), the delimiters number ``width - 1`` per record
-    exactly when no record has more fields (a record cut to the header's width leaves its
-    further delimiters, and the separators inside its dropped cells, uncounted by the cells).
-    """
-    width = rows.width
-    if not width or rows.get_column(rows.columns[-1]).null_count():
-        return None
-    inside = rows.select(
-        pl.sum_horizontal(pl.all().str.count_matches(sep, literal=True).fill_null(0)).sum()
-    ).item()
-    if _count_byte(data, sep.encode()) - inside != rows.height * (width - 1):
-        return None
-    return pl.Series("malformed", [], dtype=pl.Boolean).extend_constant(False, rows.height - 1)
-
-
-def _count_byte(data: CsvBody, byte: bytes) -> int:
-    """How many times ``byte`` occurs in ``data`` (read a chunk at a time)."""
-    return sum(bytes(chunk).count(byte) for chunk in chunks(data))
-
-
 def malformed_rows(data: CsvBody, sep: str, skip: int, width: int) -> pl.Series | None:
     """A Boolean per data row (after ``skip`` records and the header): wrong number of fields.
 
@@ -141,31 +115,39 @@ def malformed_rows(data: CsvBody, sep: str, skip: int, width: int) -> pl.Series 
         False, summary.item(0, "rows")
     )
     if suspects.len():
-        flagged = _flag_suspects(lines, line, unquoted, fields, suspects, sep, width)
+        flagged = _flag_suspects(lines, line, suspects, sep, width)
         if flagged.len():
             bad = bad.scatter(flagged, True)
     return bad
 
 
 def _flag_suspects(
-    lines: pl.LazyFrame,
-    line: pl.Expr,
-    unquoted: pl.Expr,
-    fields: pl.Expr,
-    suspects: pl.Series,
-    sep: str,
-    width: int,
+    lines: pl.LazyFrame, line: pl.Expr, suspects: pl.Series, sep: str, width: int
 ) -> pl.Series:
-    """Among rows whose field count differs from the header's, the truly malformed ones."""
-    extra = unquoted.str.strip_chars_end(sep + " \t\r").str.count_matches(sep, literal=True)
-    return (
+    """Among rows whose field count differs from the header's, the truly malformed ones: each
+    such line (a whole record: its quotes are balanced) is read by the csv module, and judged
+    as :func:`malformed_rows` says."""
+    found = (
         lines.with_row_index("at")
         .filter(pl.col("at").is_in(suspects.implode()))
-        .filter(line.str.strip_chars() != "", (fields < width) | (extra >= width))
-        .select("at")
+        .select("at", line.alias("line"))
         .collect()
-        .get_column("at")
     )
+    flagged = [
+        at
+        for at, text in found.iter_rows()
+        if is_ragged(next(csv.reader([text], delimiter=sep), []), width)
+    ]
+    return pl.Series("at", flagged, pl.UInt32)
+
+
+def is_ragged(record: Sequence[str], width: int) -> bool:
+    """A record (as the csv module reads it) is ragged when it has fewer fields than the
+    header's ``width``, or more with any extra field non-blank. A blank line (no field, or one
+    field of nothing but spaces) is not."""
+    if not record or (len(record) == 1 and not record[0].strip()):
+        return False
+    return len(record) < width or any(cell.strip() for cell in record[width:])
 
 
 def read_records(data: CsvBody, sep: str) -> list[list[str]]:

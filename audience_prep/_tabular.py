@@ -12,10 +12,10 @@ import polars as pl
 
 from audience_prep._csvtext import (
     HEADER_SEARCH_ROWS,
+    is_ragged,
     leading_records,
     locate_header,
     malformed_rows,
-    quick_malformed,
     read_records,
     sniff_delimiter,
 )
@@ -136,22 +136,18 @@ def _parse(
 def _fast_rows(
     body: CsvBody, name: str, sep: str, skip: int
 ) -> tuple[pl.DataFrame | None, pl.Series | None]:
-    """polars reads the records; a vectorised field count flags ragged rows."""
+    """polars reads the records; ragged rows are flagged without reading the lines again
+    when polars' own field count settles it (see :func:`_strict_read`), else by a vectorised
+    line scan."""
     try:
-        rows = pl.read_csv(
-            body,
-            has_header=False,
-            infer_schema=False,
-            separator=sep,
-            quote_char='"',
-            skip_rows=skip,
-            truncate_ragged_lines=True,
-            raise_if_empty=False,
-            null_values=[""],  # a quoted empty cell ("") is empty too, as the csv module reads it
-        )
-        malformed = quick_malformed(body, sep, rows) if skip == 0 else None
-        if malformed is None and rows.width:
-            malformed = malformed_rows(body, sep, skip, rows.width)
+        rows = _strict_read(body, sep, skip)
+        if rows is not None and rows.width and not rows.get_column(rows.columns[-1]).null_count():
+            return rows, pl.Series("malformed", [], pl.Boolean).extend_constant(
+                False, rows.height - 1
+            )
+        if rows is None:
+            rows = _polars_records(body, sep, skip, ragged=True)
+        malformed = malformed_rows(body, sep, skip, rows.width) if rows.width else None
     except pl.exceptions.PolarsError as exc:
         if "utf-8" in str(exc).lower():
             raise _InvalidUtf8 from exc
@@ -163,6 +159,38 @@ def _fast_rows(
     return rows, malformed
 
 
+def _strict_read(body: CsvBody, sep: str, skip: int) -> pl.DataFrame | None:
+    """The records, when no record has more fields than the header; else None.
+
+    polars refuses a record with more fields than the first (the header) and pads one with
+    fewer with nulls. So when this read succeeds and every record's last cell is non-null,
+    every record has exactly the header's fields: no row is ragged, and the lines need no
+    second reading. A file with a longer record is read twice (the second time truncating).
+    """
+    try:
+        return _polars_records(body, sep, skip, ragged=False)
+    except pl.exceptions.PolarsError as exc:
+        if "utf-8" in str(exc).lower():
+            raise
+        return None
+
+
+def _polars_records(body: CsvBody, sep: str, skip: int, *, ragged: bool) -> pl.DataFrame:
+    """Every record after ``skip``, header first, as String columns; ``ragged`` truncates the
+    records longer than the header instead of refusing them."""
+    return pl.read_csv(
+        body,
+        has_header=False,
+        infer_schema=False,
+        separator=sep,
+        quote_char='"',
+        skip_rows=skip,
+        truncate_ragged_lines=ragged,
+        raise_if_empty=False,
+        null_values=[""],  # a quoted empty cell ("") is empty too, as the csv module reads it
+    )
+
+
 def _exact_rows(body: CsvBody, sep: str, skip: int) -> tuple[pl.DataFrame, pl.Series]:
     """The csv module reads every record: exact field counts when quotes span lines."""
     records = read_records(body, sep)[skip:]
@@ -170,9 +198,8 @@ def _exact_rows(body: CsvBody, sep: str, skip: int) -> tuple[pl.DataFrame, pl.Se
     flags: list[bool] = []
     columns: list[list[str | None]] = [[] for _ in range(width)]
     for number, record in enumerate(records):
-        extra = any(cell.strip() for cell in record[width:])
         if number:
-            flags.append(bool(record) and (len(record) < width or extra))
+            flags.append(is_ragged(record, width))
         for i in range(width):
             value = record[i] if i < len(record) else ""
             columns[i].append(value or None)

@@ -17,10 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audience_prep import ConfigurationError, InputError, SourceReadError
-from audience_prep._csvtext import quick_malformed, sniff_delimiter
+from audience_prep._csvtext import sniff_delimiter
 from audience_prep._decode import detect_encoding, open_body
 from audience_prep._sources import FILE, MALFORMED, ROW, RawTable, ReadOptions, read_source
-from audience_prep._tabular import _exact_rows
+from audience_prep._tabular import _exact_rows, _fast_rows
 
 HEBREW_ROWS = (
     "שם פרטי,שם משפחה,טלפון נייד,עיר\n"
@@ -1082,43 +1082,52 @@ def _csv_bodies(draw: st.DrawFn) -> bytes:
 
 @settings(max_examples=500, deadline=None)
 @given(_csv_bodies(), st.booleans())
-def test_quick_ragged_check_agrees_with_the_exact_one(body: bytes, as_path: bool) -> None:
-    """quick_malformed decides only files where it is right, as the csv module counts."""
-    rows = pl.read_csv(
-        body,
-        has_header=False,
-        infer_schema=False,
-        truncate_ragged_lines=True,
-        raise_if_empty=False,
-    )
+def test_polars_ragged_check_agrees_with_the_csv_module(body: bytes, as_path: bool) -> None:
+    """polars' path flags exactly the rows the csv module finds ragged, whenever it decides
+    (it leaves to the csv module only the files whose quoted cells span lines)."""
     data: bytes | Path = body
     if as_path:
         with tempfile.NamedTemporaryFile(delete=False, suffix=".csv") as handle:
             handle.write(body)
         data = Path(handle.name)
     try:
-        quick = quick_malformed(data, ",", rows)
+        rows, malformed = _fast_rows(data, "f.csv", ",", 0)
     finally:
         if isinstance(data, Path):
             data.unlink()
-    if quick is not None:
-        assert quick.to_list() == _exact_rows(body, ",", 0)[1].to_list()
+    exact_rows, exact = _exact_rows(body, ",", 0)
+    assert rows is not None
+    assert rows.width == exact_rows.width
+    if malformed is not None:
+        assert malformed.to_list() == exact.to_list()
 
 
-def test_quick_ragged_check_decides_a_clean_file_and_leaves_a_ragged_one() -> None:
-    clean = b'phone,name\n0501,"Cohen, Dana"\r\n0502,"Eli ""E"""\n'
-    ragged = b'phone,name\n0501,"Cohen, Dana",x\n0502,Eli\n'
-    padded = b"phone,name\n0501\n0502,Eli\n"
+@pytest.mark.parametrize(
+    ("body", "flags"),
+    [
+        (b'phone,name\n0501,"Cohen, Dana"\r\n0502,"Eli ""E"""\n', [False, False]),
+        # a longer record: polars refuses the strict read, so the file is read again
+        (b'phone,name\n0501,"Cohen, Dana",x\n0502,Eli\n', [True, False]),
+        # a shorter record: its last cell is null, so the lines are scanned
+        (b"phone,name\n0501\n0502,Eli\n", [True, False]),
+        # an empty last cell is not a ragged row
+        (b"phone,name\n0501,\n0502,Eli\n", [False, False]),
+        # a longer record whose extra field is empty is not ragged either
+        (b"phone,name\n0501,Dana,\n0502,Eli\n", [False, False]),
+        # an extra field that is quoted and holds the separator is not empty
+        (b'phone\n0501,"a,b"\n0502\n', [True, False]),
+        # a line of spaces is blank, on both paths
+        (b"phone,name\n   \n0502,Eli\n", [False, False]),
+    ],
+)
+def test_ragged_rows_are_flagged_on_polars_path(body: bytes, flags: list[bool]) -> None:
+    rows, malformed = _fast_rows(body, "f.csv", ",", 0)
 
-    def quick(body: bytes) -> list[bool] | None:
-        rows = pl.read_csv(body, has_header=False, infer_schema=False, truncate_ragged_lines=True)
-        found = quick_malformed(body, ",", rows)
-        return None if found is None else found.to_list()
-
-    assert quick(clean) == [False, False]
-    assert quick(ragged) is None
-    assert quick(padded) is None
-    assert read_source(ragged).frame.get_column(MALFORMED).to_list() == [True, False]
+    assert rows is not None
+    assert malformed is not None
+    assert malformed.to_list() == flags
+    # read_source skips the blank line
+    assert read_source(body).frame.get_column(MALFORMED).sum() == sum(flags)
 
 
 @pytest.mark.parametrize(
