@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pandera.polars as pa
+import polars as pl
 
 from audience_prep._errors import SchemaFileError
 from audience_prep._phones import check_phone_format
@@ -233,6 +234,23 @@ def _alias_keys(schema: AudienceSchema) -> frozenset[str]:
     return frozenset(header_key(a) for a in aliases)
 
 
+#: The name of the dedupe key's check (pandera's own name for ``unique=True``).
+UNIQUENESS = "field_uniqueness"
+
+
+def _unique(cls: type, data: pa.PolarsData) -> pl.LazyFrame | bool:
+    """The dedupe key holds no value twice: ``Field(unique=True)``, which flags each
+    duplicated row, made cheap for the common case. Counting distinct values (one hash pass,
+    no per-row output) settles a key that is unique; only a key that is not gets pandera's
+    per-row verdict, so its failure cases name the duplicated values."""
+    key = pl.col(data.key)
+    counts = data.lazyframe.select(key.n_unique().alias("distinct"), pl.len().alias("rows"))
+    distinct, rows = counts.collect().row(0)
+    if distinct == rows:
+        return True
+    return data.lazyframe.select(~key.is_duplicated())
+
+
 @cache
 def _build_model(schema: AudienceSchema, phone_format: str) -> type[pa.DataFrameModel]:
     annotations: dict[str, Any] = {}
@@ -240,11 +258,9 @@ def _build_model(schema: AudienceSchema, phone_format: str) -> type[pa.DataFrame
     for column in schema.columns:
         if column.type == "phone":
             annotations[column.name] = str
-            attrs[column.name] = pa.Field(
-                nullable=False,
-                unique=column.name == schema.dedupe_key,
-                str_matches=PHONE_PATTERNS[phone_format],
-            )
+            attrs[column.name] = pa.Field(nullable=False, str_matches=PHONE_PATTERNS[phone_format])
+            if column.name == schema.dedupe_key:
+                attrs["unique_" + column.name] = pa.check(column.name, name=UNIQUENESS)(_unique)
         else:
             annotations[column.name] = str | None if not column.required else str
             attrs[column.name] = pa.Field(nullable=not column.required)

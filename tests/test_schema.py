@@ -508,6 +508,19 @@ def test_model_collects_every_failure_lazily() -> None:
     }
 
 
+def test_uniqueness_failures_name_every_duplicated_row() -> None:
+    frame = audience(["+972501234567", "+972507654321", "+972501234567"])
+
+    with pytest.raises(pandera.errors.SchemaErrors) as info:
+        load_schema().model("e164").validate(frame, lazy=True)
+
+    cases = info.value.failure_cases.filter(pl.col("check") == "field_uniqueness")
+    assert cases.select("failure_case", "index").rows() == [
+        ("+972501234567", 0),
+        ("+972501234567", 2),
+    ]
+
+
 def test_model_of_a_custom_schema_enforces_required_text_columns(tmp_path: Path) -> None:
     model = load_schema(write(tmp_path, TINY)).model("e164")
     frame = pl.DataFrame(
