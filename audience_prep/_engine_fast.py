@@ -7,7 +7,8 @@ every other row to the general engine. The rows it decides are exactly those for
 general engine would take the same branch with no second reading:
 
 - the cell is ASCII digits, spaces, dashes and parentheses, with one leading ``+`` (optionally
-  after ``(``), at least 3 digits, at most 250 characters, and is not an ISO date; such a
+  after ``(``), at least 3 digits, at most 250 characters, and not 8 digits in 10 characters
+  or more (which every ISO date of that shape is, with spaces around it or not); such a
   cell needs no pre-cleaning other than dropping those separators (no trimming, apostrophe,
   scientific notation, float artifact, URI, extension or second number);
 - either ``+`` and the digits start with the region's calling code (calling codes are
@@ -30,7 +31,7 @@ from typing import Any, Final
 import phonenumbers
 import polars as pl
 
-from audience_prep._engine_parse import NSN, TYPE, finish_parse, typed
+from audience_prep._engine_parse import NSN, finish_parse, typed
 from audience_prep._engine_read import DIGITS, IDX, MAX_INPUT, NNN, PLUS, STATUS
 from audience_prep._engine_rules import (
     ASCII,
@@ -38,15 +39,14 @@ from audience_prep._engine_rules import (
     MOBILE,
     UNKNOWN,
     Rules,
+    is_valid,
     rules,
 )
-from audience_prep._phones import ISO_DATE
 
 #: The cells the lane reads: the general engine's shape, without dots and whitespace other
-#: than spaces. The ISO dates among them (``preclean``'s pattern; a plain cell has no time
-#: part) are rejected, so the lane leaves them.
+#: than spaces. The ISO dates among them are left to the general engine (see the filter in
+#: :func:`fast_lane`).
 _PLAIN: Final = ASCII + r"^(?:\(?\+)?[0-9 ()\-]*$"
-_ISO_DATE: Final = ASCII + ISO_DATE
 _SEPARATORS: Final = [" ", "(", ")", "-", "+"]
 
 
@@ -68,12 +68,9 @@ def fast_lane(part: pl.DataFrame, raw: str, region: str, mobile_only: bool) -> p
     r = lane_rules(region)
     assert r is not None
     cell = pl.col(raw)
-    plain = (
-        cell.str.contains(_PLAIN)
-        & ~cell.str.contains(_ISO_DATE)
-        & (cell.str.len_bytes() <= MAX_INPUT)
-    ).fill_null(False)
+    plain = (cell.str.contains(_PLAIN) & (cell.str.len_bytes() <= MAX_INPUT)).fill_null(False)
     digits, plus = pl.col(DIGITS), pl.col(PLUS)
+    size = digits.str.len_bytes()
     own = digits.str.starts_with(r.country_code)
     national = ~plus & digits.str.starts_with(r.national_prefix) & ~own
     assert r.idd is not None  # lane_rules
@@ -85,8 +82,11 @@ def fast_lane(part: pl.DataFrame, raw: str, region: str, mobile_only: bool) -> p
             cell.str.replace_many(_SEPARATORS, [""] * len(_SEPARATORS)).alias(DIGITS),
             cell.str.starts_with("+").alias(PLUS),
             plain.alias("plain"),
+            cell.str.len_bytes().alias("chars"),
         )
-        .filter(pl.col("plain") & (digits.str.len_bytes() >= 3))
+        # a plain ISO date is 'dddd-dd-dd' once trimmed (its time part needs ':'): the lane
+        # leaves every cell of 8 digits and at least 10 characters
+        .filter(pl.col("plain") & (size >= 3) & ~((pl.col("chars") >= 10) & (size == 8)))
         .filter((plus & own) | national)
         .select(
             IDX,
@@ -94,15 +94,23 @@ def fast_lane(part: pl.DataFrame, raw: str, region: str, mobile_only: bool) -> p
         )
     )
     parsed = finish_parse(candidates, region).filter(pl.col(STATUS).is_null())
-    return parsed.with_columns(typed(region)).select(IDX, *_decision(r, mobile_only)).collect()
+    return parsed.select(IDX, *_decision(r, mobile_only)).collect()
 
 
 def _decision(r: Rules, mobile_only: bool) -> list[pl.Expr]:
-    """phone, reason and note of a plain reading (``normalize_phone`` steps 4-6)."""
-    kind = pl.col(TYPE)
-    reason: Any = pl.when(kind == UNKNOWN).then(pl.lit("invalid_number"))
+    """phone, reason and note of a plain reading (``normalize_phone`` steps 4-6). Without
+    ``mobile_only`` only validity counts, which takes fewer passes than the type."""
+    reason: Any
     if mobile_only:
-        reason = reason.when(~kind.is_in([MOBILE, FIXED_LINE_OR_MOBILE])).then(pl.lit("not_mobile"))
+        kind = typed(r.region)
+        reason = (
+            pl.when(kind == UNKNOWN)
+            .then(pl.lit("invalid_number"))
+            .when(~kind.is_in([MOBILE, FIXED_LINE_OR_MOBILE]))
+            .then(pl.lit("not_mobile"))
+        )
+    else:
+        reason = pl.when(~is_valid(pl.col(NSN), r)).then(pl.lit("invalid_number"))
     reason = reason.otherwise(pl.lit(None, pl.String))
     phone = pl.concat_str(pl.lit("+" + r.country_code), pl.col(NSN))
     return [

@@ -49,6 +49,8 @@ ASCII: Final = "(?-u)"
 #: Python's own regex parser (``re._parser``), for the lengths a pattern can match.
 _PARSER: Final[Any] = import_module("re._parser")
 _LITERAL = re.compile(r"[0-9]+")
+#: The longest bounded repeat :func:`match_lengths` expands.
+_MAX_REPEAT: Final = 64
 #: The descs ``_number_type_helper`` tries before fixed line and mobile, in its order.
 _OTHER_DESCS: Final = (
     "premium_rate",
@@ -162,24 +164,84 @@ def number_type(nsn: pl.Expr, r: Rules) -> pl.Expr:
     return typed
 
 
+def match_lengths(pattern: str) -> frozenset[int] | None:
+    """Every length of the strings ``pattern`` matches (the exact set), or None when the
+    pattern is unbounded or uses a construct other than the ones phonenumbers' metadata
+    patterns use: literals, character sets, alternations, groups and bounded repeats."""
+    return _widths(_PARSER.parse(pattern))
+
+
+def _widths(tree: Any) -> frozenset[int] | None:
+    out = frozenset({0})
+    for op, arg in tree:
+        name = str(op)
+        if name == "AT":
+            continue
+        step: frozenset[int] | None
+        if name in ("LITERAL", "IN", "ANY", "NOT_LITERAL"):
+            step = frozenset({1})
+        elif name == "SUBPATTERN":
+            step = _widths(arg[-1])
+        elif name == "BRANCH":
+            step = frozenset()
+            for branch in arg[1]:
+                widths = _widths(branch)
+                if widths is None:
+                    return None
+                step = step | widths
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, high, body = arg
+            inner = _widths(body)
+            if inner is None or high >= _PARSER.MAXREPEAT or high > _MAX_REPEAT:
+                return None
+            step, total = (frozenset({0}) if low == 0 else frozenset()), frozenset({0})
+            for count in range(1, high + 1):
+                total = frozenset(a + b for a in total for b in inner)
+                if count >= low:
+                    step = step | total
+        else:
+            return None
+        if step is None:
+            return None
+        out = frozenset(a + b for a in out for b in step)
+    return out
+
+
 def _implied(desc: Desc) -> bool:
-    """True when every string the pattern matches has one of the desc's lengths."""
+    """True when every string the pattern matches has one of the desc's lengths (so the
+    pattern alone decides ``_is_number_matching_desc``)."""
     if desc.full is None or not desc.lengths:
         return desc.full is not None
-    low, high = _PARSER.parse(desc.full).getwidth()
-    return bool(high < _PARSER.MAXREPEAT) and set(range(low, high + 1)) <= set(desc.lengths)
+    widths = match_lengths(desc.full)
+    return widths is not None and widths <= set(desc.lengths)
 
 
 @cache
 def other_descs(region: str) -> tuple[Desc, ...]:
     """``rules(region).others`` (the descs that mean OTHER_TYPE) with every desc whose pattern
     implies its lengths merged into one alternation (same matches, one regex pass)."""
-    descs = [d for d in rules(region).others if d.full is not None]
+    return _merged([d for d in rules(region).others if d.full is not None])
+
+
+def _merged(descs: list[Desc]) -> tuple[Desc, ...]:
+    """``descs``, those whose patterns imply their lengths as one alternation (first)."""
     merged = [d.full[1:-1] for d in descs if d.full is not None and _implied(d)]
     rest = tuple(d for d in descs if not _implied(d))
     if len(merged) < 2:
         return tuple(descs)
     return (Desc(f"^(?:{'|'.join(merged)})$", ()), *rest)
+
+
+def is_valid(nsn: pl.Expr, r: Rules) -> pl.Expr:
+    """``number_type(nsn, r) != UNKNOWN`` in fewer regex passes: the general desc, then any
+    desc that gives a type (which one does not matter for validity), merged where their
+    patterns imply their lengths. With ``same_mobile_and_fixed`` the mobile desc gives no
+    type of its own (``_number_type_helper`` never tries it)."""
+    descs = [*r.others, r.fixed_line]
+    if not r.same_mobile_and_fixed:
+        descs.append(r.mobile)
+    typed = [matches_desc(nsn, d) for d in _merged([d for d in descs if d.full is not None])]
+    return matches_desc(nsn, r.general) & pl.any_horizontal(typed or [pl.lit(False)])
 
 
 def test_length(digits: pl.Expr, r: Rules) -> pl.Expr:

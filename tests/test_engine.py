@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import itertools
 import random
+import re
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -15,6 +18,7 @@ from hypothesis import strategies as st
 
 from audience_prep import UnknownRegionError, normalize_phone
 from audience_prep._engine import normalize_series
+from audience_prep._engine_rules import match_lengths
 from audience_prep._errors import ConfigurationError
 
 CORPUS = Path(__file__).parent / "data" / "phone_corpus.txt"
@@ -133,6 +137,11 @@ def _value(rng: random.Random, region: str) -> str | None:
         return None
     if draw < 0.03:
         return rng.choice(("", " ", "n/a", "-", "none", "'", "אין", "0", "+", "()"))
+    if draw < 0.04:  # a date in the phone column (years from 0000: some start with a trunk 0)
+        year = rng.randrange(rng.choice((1000, 10**4)))
+        date = f"{year:04d}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+        date += rng.choice(("", "", " 08:30", "T08:30:00"))
+        return rng.choice(("", " ")) + _decorate(rng, date) + rng.choice(("", " "))
     text = _number(rng, region)
     if rng.random() < 0.5:
         text = _punctuate(rng, text)
@@ -263,3 +272,60 @@ def test_chunks_give_the_same_answer() -> None:
     whole = normalize_series(values, pl.Series(regions), mobile_only=True)
     chunked = normalize_series(values, pl.Series(regions), mobile_only=True, chunk_rows=7)
     assert chunked.equals(whole)
+
+
+# --- exact match lengths of metadata patterns ------------------------------------------------
+
+
+@st.composite
+def _small_patterns(draw: st.DrawFn, depth: int = 0) -> str:
+    """Patterns over the digits 0 and 1 in the constructs of phonenumbers' metadata."""
+    kind = draw(
+        st.sampled_from(["atom", "atom", "seq", "alt", "repeat"] if depth < 3 else ["atom"])
+    )
+    if kind == "atom":
+        return draw(st.sampled_from(["0", "1", "[01]", r"\d"]))
+    if kind == "seq":
+        parts = draw(st.lists(_small_patterns(depth + 1), min_size=1, max_size=3))
+        return "".join(f"(?:{p})" for p in parts)
+    if kind == "alt":
+        parts = draw(st.lists(_small_patterns(depth + 1), min_size=2, max_size=3))
+        return "|".join(parts)
+    low = draw(st.integers(0, 2))
+    high = draw(st.integers(low, 3))
+    return f"(?:{draw(_small_patterns(depth + 1))}){{{low},{high}}}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(_small_patterns())
+def test_match_lengths_are_the_lengths_of_the_strings_a_pattern_matches(pattern: str) -> None:
+    found = match_lengths(f"^(?:{pattern})$")
+    assert found is not None
+    compiled = re.compile(pattern)
+    seen = {
+        size
+        for size in range(13)
+        for chars in itertools.product("01", repeat=size)
+        if compiled.fullmatch("".join(chars))
+    }
+    assert {size for size in found if size < 13} == seen
+
+
+def test_match_lengths_of_every_metadata_pattern_span_its_width() -> None:
+    """The shortest and longest lengths agree with Python's own parser (``getwidth``)."""
+    parser = importlib.import_module("re._parser")
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        for name in ("general_desc", "fixed_line", "mobile", "toll_free", "premium_rate", "uan"):
+            desc = getattr(meta, name)
+            if desc is None or not desc.national_number_pattern:
+                continue
+            found = match_lengths(desc.national_number_pattern)
+            assert found is not None, (region, name)
+            assert (min(found), max(found)) == parser.parse(desc.national_number_pattern).getwidth()
+
+
+def test_match_lengths_of_unbounded_patterns_is_none() -> None:
+    assert match_lengths(r"\d+") is None
+    assert match_lengths(r"1\d*") is None
+    assert match_lengths(r"(?:12|3)\d{2,4}") == {4, 5, 6, 3}
