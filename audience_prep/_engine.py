@@ -6,7 +6,8 @@ phonenumbers' metadata (see ``_engine_rules``), and hands everything else to the
 per unique (value, region) pair.
 
 First, each region's fast lane (``_engine_fast``) decides its own numbers written plainly, in a
-few passes over the cells; the rows it leaves go through the general reading below.
+few passes over the cells; the rows it leaves go through the general reading below (the plain
+cells among them with the lane's digits: they need no other pre-cleaning).
 
 Decided in vectorised form:
 
@@ -117,9 +118,9 @@ def normalize_series(
             ]
         )
     inputs = _input_frame(values, regions)
-    fast, inputs = _fast_lanes(inputs, mobile_only)
+    fast, read, rest = _fast_lanes(inputs, mobile_only)
     frame = (
-        inputs.lazy()
+        rest.lazy()
         .with_columns(_trimmed(pl.col(RAW)).alias(TEXT))
         .with_columns(_preclean(pl.col(RAW), pl.col(TEXT)))
         .with_columns(_digits_and_shape())
@@ -139,7 +140,7 @@ def normalize_series(
     settled = frame.filter(pl.col(STATUS).is_not_null()).select(
         IDX, STATUS, *(pl.lit(None, pl.String).alias(c) for c in _OUT)
     )
-    open_rows = frame.filter(pl.col(STATUS).is_null()).drop(STATUS)
+    open_rows = pl.concat([frame.filter(pl.col(STATUS).is_null()).drop(STATUS), *read])
     pairs = [readings(part, key) for key, part in split_by(open_rows, REGION)]
     if pairs:
         plain, second = pl.collect_all(
@@ -155,18 +156,25 @@ def normalize_series(
     return result.sort(IDX).select("phone", "reason", "note")
 
 
-def _fast_lanes(inputs: pl.DataFrame, mobile_only: bool) -> tuple[list[pl.DataFrame], pl.DataFrame]:
-    """The rows the fast lane of their region decides (``_engine_fast``), and the others."""
-    decided = [
+def _fast_lanes(
+    inputs: pl.DataFrame, mobile_only: bool
+) -> tuple[list[pl.DataFrame], list[pl.DataFrame], pl.DataFrame]:
+    """The rows the fast lane of their region decides (``_engine_fast``), the plain cells it
+    leaves, already read (IDX, REGION, DIGITS, PLUS, BARE), and the rows of ``inputs`` that
+    are in neither."""
+    lanes = [
         fast_lane(part, RAW, region, mobile_only)
         for region, part in split_by(inputs, REGION)
         if lane_rules(region) is not None
     ]
-    decided = [part for part in decided if part.height]
-    if not decided:
-        return [], inputs
-    taken = pl.concat([part.select(IDX) for part in decided])
-    return decided, inputs.join(taken, on=IDX, how="anti")
+    decided = [d for d, _ in lanes if d.height]
+    read = [r for _, r in lanes if r.height]
+    if not decided and not read:
+        return [], [], inputs
+    taken = pl.concat([part.get_column(IDX) for part in [*decided, *read]])
+    # IDX is the row's position in inputs (with_row_index)
+    mask = pl.Series([False]).new_from_index(0, inputs.height).scatter(taken, True)
+    return decided, read, inputs.filter(~mask)
 
 
 def _input_frame(values: pl.Series, regions: pl.Series | str) -> pl.DataFrame:
@@ -345,7 +353,9 @@ def _with_fallback(settled: pl.DataFrame, inputs: pl.DataFrame, mobile_only: boo
     settled = settled.with_columns(
         pl.when(is_reason).then(status).otherwise(pl.col("reason")).alias("reason")
     )
-    todo = inputs.join(settled.filter(status == FALLBACK).select(IDX), on=IDX, how="semi")
+    # IDX is the row's position in inputs (with_row_index)
+    at = settled.filter(status == FALLBACK).get_column(IDX)
+    todo = inputs.select(pl.col(IDX, RAW, REGION).gather(at))
     pairs = todo.select(RAW, REGION).unique()
     results = [
         normalize_phone(raw, region, mobile_only=mobile_only) for raw, region in pairs.iter_rows()

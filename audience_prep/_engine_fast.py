@@ -32,7 +32,7 @@ import phonenumbers
 import polars as pl
 
 from audience_prep._engine_parse import NSN, finish_parse, typed
-from audience_prep._engine_read import DIGITS, IDX, MAX_INPUT, NNN, PLUS, STATUS
+from audience_prep._engine_read import BARE, DIGITS, IDX, MAX_INPUT, NNN, PLUS, REGION, STATUS
 from audience_prep._engine_rules import (
     ASCII,
     FIXED_LINE_OR_MOBILE,
@@ -42,12 +42,15 @@ from audience_prep._engine_rules import (
     is_valid,
     rules,
 )
+from audience_prep._phones import BARE_DIGITS
 
 #: The cells the lane reads: the general engine's shape, without dots and whitespace other
 #: than spaces. The ISO dates among them are left to the general engine (see the filter in
 #: :func:`fast_lane`).
 _PLAIN: Final = ASCII + r"^(?:\(?\+)?[0-9 ()\-]*$"
 _SEPARATORS: Final = [" ", "(", ")", "-", "+"]
+#: ``preclean``'s BARE_DIGITS on a plain cell (spaces trimmed; it has no dots).
+_BARE: Final = ASCII + BARE_DIGITS
 
 
 @cache
@@ -62,9 +65,14 @@ def lane_rules(region: str) -> Rules | None:
     return r
 
 
-def fast_lane(part: pl.DataFrame, raw: str, region: str, mobile_only: bool) -> pl.DataFrame:
-    """The rows of ``part`` (IDX and the ``raw`` cells, all of ``region``, which has
-    :func:`lane_rules`) that the lane decides: IDX, phone (with '+'), reason, note."""
+def fast_lane(
+    part: pl.DataFrame, raw: str, region: str, mobile_only: bool
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The lane's work on ``part`` (IDX and the ``raw`` cells, all of ``region``, which has
+    :func:`lane_rules`): the rows it decides (IDX, phone with '+', reason, note), and the
+    other plain cells as the general engine's pre-cleaning would leave them (IDX, REGION,
+    DIGITS, PLUS, BARE: for a plain cell that is only dropping separators). The rows in
+    neither need the general engine's pre-cleaning."""
     r = lane_rules(region)
     assert r is not None
     cell = pl.col(raw)
@@ -75,26 +83,35 @@ def fast_lane(part: pl.DataFrame, raw: str, region: str, mobile_only: bool) -> p
     national = ~plus & digits.str.starts_with(r.national_prefix) & ~own
     assert r.idd is not None  # lane_rules
     national = national & ~digits.str.contains(ASCII + r.idd)
-    candidates = (
+    query = (
         part.lazy()
         .select(
             IDX,
+            raw,
             cell.str.replace_many(_SEPARATORS, [""] * len(_SEPARATORS)).alias(DIGITS),
-            cell.str.starts_with("+").alias(PLUS),
+            cell.str.contains("+", literal=True).alias(PLUS),
             plain.alias("plain"),
             cell.str.len_bytes().alias("chars"),
         )
         # a plain ISO date is 'dddd-dd-dd' once trimmed (its time part needs ':'): the lane
         # leaves every cell of 8 digits and at least 10 characters
         .filter(pl.col("plain") & (size >= 3) & ~((pl.col("chars") >= 10) & (size == 8)))
-        .filter((plus & own) | national)
-        .select(
-            IDX,
+        .with_columns(
+            ((plus & own) | national).alias("candidate"),
             pl.when(plus).then(digits.str.slice(len(r.country_code))).otherwise(digits).alias(NNN),
         )
     )
-    parsed = finish_parse(candidates, region).filter(pl.col(STATUS).is_null())
-    return parsed.select(IDX, *_decision(r, mobile_only)).collect()
+    parsed = finish_parse(query, region)
+    frame = parsed.with_columns(
+        (pl.col("candidate") & pl.col(STATUS).is_null()).alias("done")
+    ).collect()
+    done = pl.col("done")
+    decided = frame.lazy().filter(done).select(IDX, *_decision(r, mobile_only)).collect()
+    bare = pl.col(raw).str.strip_chars(" ").str.contains(_BARE)
+    left = frame.filter(~done).select(
+        IDX, pl.lit(region).alias(REGION), DIGITS, PLUS, bare.alias(BARE)
+    )
+    return decided, left
 
 
 def _decision(r: Rules, mobile_only: bool) -> list[pl.Expr]:
