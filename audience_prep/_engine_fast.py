@@ -114,7 +114,8 @@ def fast_lane(
     return decided, left
 
 
-def _decision(r: Rules, mobile_only: bool) -> list[pl.Expr]:
+@cache
+def _decision(r: Rules, mobile_only: bool) -> tuple[pl.Expr, ...]:
     """phone, reason and note of a plain reading (``normalize_phone`` steps 4-6). Without
     ``mobile_only`` only validity counts, which takes fewer passes than the type."""
     reason: Any
@@ -130,8 +131,8 @@ def _decision(r: Rules, mobile_only: bool) -> list[pl.Expr]:
         reason = pl.when(~is_valid(pl.col(NSN), r)).then(pl.lit("invalid_number"))
     reason = reason.otherwise(pl.lit(None, pl.String))
     phone = pl.concat_str(pl.lit("+" + r.country_code), pl.col(NSN))
-    return [
+    return (
         pl.when(reason.is_null()).then(phone).otherwise(pl.lit(None, pl.String)).alias("phone"),
         reason.alias("reason"),
         pl.lit(None, pl.String).alias("note"),
-    ]
+    )

@@ -164,6 +164,7 @@ def number_type(nsn: pl.Expr, r: Rules) -> pl.Expr:
     return typed
 
 
+@cache
 def match_lengths(pattern: str) -> frozenset[int] | None:
     """Every length of the strings ``pattern`` matches (the exact set), or None when the
     pattern is unbounded or uses a construct other than the ones phonenumbers' metadata
@@ -225,8 +226,9 @@ def other_descs(region: str) -> tuple[Desc, ...]:
 
 def _merged(descs: list[Desc]) -> tuple[Desc, ...]:
     """``descs``, those whose patterns imply their lengths as one alternation (first)."""
-    merged = [d.full[1:-1] for d in descs if d.full is not None and _implied(d)]
-    rest = tuple(d for d in descs if not _implied(d))
+    implied = [_implied(d) for d in descs]
+    merged = [d.full[1:-1] for d, yes in zip(descs, implied, strict=True) if yes and d.full]
+    rest = tuple(d for d, yes in zip(descs, implied, strict=True) if not yes)
     if len(merged) < 2:
         return tuple(descs)
     return (Desc(f"^(?:{'|'.join(merged)})$", ()), *rest)
