@@ -6,6 +6,7 @@ import hashlib
 import io
 import logging
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -247,11 +248,16 @@ class _Run:
     ) -> Prepared:
         frame = _output_frame(kept, self.mapping, self.schema, extra_columns)
         self.progress("validate", 0, frame.height)
-        _validate(frame, self.schema, self.options.phone_format)
-        self.progress("write", 0, frame.height)
-        rejected = build_rejected(dropped, malformed, self.table)
-        del dropped, malformed
-        csv = write_csv(frame)
+        # Validation, the rejects and the CSV are independent: much of the first two runs on
+        # one core (a regex over one column, formatting messages), so they overlap.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            checked = pool.submit(_validate, frame, self.schema, self.options.phone_format)
+            written = pool.submit(write_csv, frame)
+            rejected = build_rejected(dropped, malformed, self.table)
+            del dropped, malformed
+            checked.result()
+            self.progress("write", 0, frame.height)
+            csv = written.result()
         counts = _Counts(rows_read, frame, tallies, rejected, csv)
         report = _report(self.table, self.mapping, self.schema, counts, self.options, self.keep)
         self.progress("write", frame.height, frame.height)
