@@ -96,20 +96,16 @@ def _winners(keys: pl.Series, keep: Keep) -> tuple[pl.Series, pl.Series]:
     """For ``"first"`` or ``"last"``: whether each row is the one its key keeps, and for each
     other row (in order) the position of the kept one.
 
-    One hash aggregation finds each key's first (or last) position. It measured 0.08 s at
-    750k phones, against 0.19 s for a stable sort by key, which slows down further when keys
-    repeat.
+    One hash window gives every row its key's first (or last) position. At 780k phones it
+    measured 0.03 s, against 0.065 s for a hash aggregation joined back, and 0.19 s (at 750k)
+    for a stable sort by key, which slows down further when keys repeat.
     """
     positions = pl.int_range(len(keys), dtype=pl.UInt32, eager=True)
-    pick = pl.col("at").min() if keep == "first" else pl.col("at").max()
-    winners = (
-        pl.DataFrame({"key": keys, "at": positions}).lazy().group_by("key").agg(pick).collect()
-    )
-    is_kept = positions.is_in(winners.get_column("at").implode())
-    lost = pl.DataFrame({"key": keys.filter(~is_kept)}).join(
-        winners, on="key", how="left", maintain_order="left"
-    )
-    return is_kept, lost.get_column("at")
+    at = pl.col("at")
+    pick = at.min() if keep == "first" else at.max()
+    winner = pl.DataFrame({"key": keys, "at": positions}).select(pick.over("key")).to_series()
+    is_kept = winner == positions
+    return is_kept, winner.filter(~is_kept)
 
 
 def _winner(key: str, completeness: Sequence[str]) -> pl.Expr:
