@@ -101,7 +101,7 @@ def malformed_rows(data: CsvBody, sep: str, skip: int, width: int) -> pl.Series 
         return pl.Series("malformed", [], dtype=pl.Boolean)
     line = pl.col(names[0]).fill_null("")
     quotes = line.str.count_matches('"', literal=True)
-    unquoted = pl.when(quotes > 0).then(line.str.replace_all(r'"[^"]*"', "")).otherwise(line)
+    unquoted = pl.when(quotes > 0).then(line.str.replace_all(_quoted(sep), "$1")).otherwise(line)
     fields = unquoted.str.count_matches(sep, literal=True) + 1
     summary = lines.select(
         pl.len().alias("rows"),
@@ -121,24 +121,37 @@ def malformed_rows(data: CsvBody, sep: str, skip: int, width: int) -> pl.Series 
     return bad
 
 
+def _quoted(sep: str, *, text: bool = False) -> str:
+    """A quoted field (its quotes doubled inside) with what precedes it (the line's start or
+    ``sep``) as group 1: as the csv module reads, a quote opens a field only at its start.
+    ``text``: only a field that holds more than whitespace."""
+    inner = r'(?:[^"]|"")*(?:[^"\s]|"")(?:[^"]|"")*' if text else r'(?:[^"]|"")*'
+    return f'(^|\\x{{{ord(sep):x}}})"{inner}"'
+
+
 def _flag_suspects(
     lines: pl.LazyFrame, line: pl.Expr, suspects: pl.Series, sep: str, width: int
 ) -> pl.Series:
-    """Among rows whose field count differs from the header's, the truly malformed ones: each
-    such line (a whole record: its quotes are balanced) is read by the csv module, and judged
-    as :func:`malformed_rows` says."""
-    found = (
+    """Among rows whose field count differs from the header's, the ragged ones, as
+    :func:`is_ragged` judges the record the csv module reads from the line (a whole record:
+    its quotes are balanced). Each quoted field becomes ``x`` when it holds more than
+    whitespace, else nothing, so what is left shows which fields are blank."""
+    marked = line.str.replace_all(_quoted(sep, text=True), "${1}x").str.replace_all(
+        _quoted(sep), "$1"
+    )
+    fields = marked.str.count_matches(sep, literal=True) + 1
+    # separators before the last non-blank character: a field past the header's is non-blank
+    trailing = f"[\\s\\x{{{ord(sep):x}}}]+$"  # whitespace and separators at the end
+    filled = marked.str.replace(trailing, "").str.count_matches(sep, literal=True)
+    blank = marked.str.strip_chars() == ""
+    return (
         lines.with_row_index("at")
         .filter(pl.col("at").is_in(suspects.implode()))
-        .select("at", line.alias("line"))
+        .filter(~blank, (fields < width) | (filled >= width))
+        .select("at")
         .collect()
+        .get_column("at")
     )
-    flagged = [
-        at
-        for at, text in found.iter_rows()
-        if is_ragged(next(csv.reader([text], delimiter=sep), []), width)
-    ]
-    return pl.Series("at", flagged, pl.UInt32)
 
 
 def is_ragged(record: Sequence[str], width: int) -> bool:
@@ -150,8 +163,11 @@ def is_ragged(record: Sequence[str], width: int) -> bool:
     return len(record) < width or any(cell.strip() for cell in record[width:])
 
 
-def read_records(data: CsvBody, sep: str) -> list[list[str]]:
-    """Every record of UTF-8 ``data`` through the csv module: the exact, slow path."""
+def read_records(data: CsvBody, sep: str, *, strict: bool = False) -> list[list[str]]:
+    """Every record of UTF-8 ``data`` through the csv module: the exact, slow path.
+
+    ``strict`` raises csv.Error on quoting the module would otherwise guess at (a quote left
+    open to the end of the file, text after a closing quote)."""
     raw = data.read_bytes() if isinstance(data, Path) else data
     text = raw.decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=strict))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import logging
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -23,6 +25,8 @@ from audience_prep._decode import CsvBody, DecodedBody, open_body
 from audience_prep._errors import ConfigurationError, SourceReadError
 from audience_prep._text import first_line, strip_text
 from audience_prep._working import FILE, MALFORMED, RESERVED, ROW
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from audience_prep._sources import RawTable
@@ -129,7 +133,14 @@ def _parse(
     skip = locate_header(leading_records(decoded.head, sep), header_row, is_header)
     rows, malformed = _fast_rows(decoded.body, name, sep, skip)
     if rows is None or malformed is None or malformed.len() != max(rows.height - 1, 0):
-        rows, malformed = _exact_rows(decoded.body, sep, skip)
+        try:
+            rows, malformed = _exact_rows(decoded.body, sep, skip)
+        except csv.Error as exc:
+            raise SourceReadError(
+                name,
+                f"not a well-formed delimited file ({exc}).",
+                hint="Check the delimiter (delimiter=) and the quoting.",
+            ) from exc
     return sep, skip, rows, malformed
 
 
@@ -140,8 +151,16 @@ def _fast_rows(
     when polars' own field count settles it (see :func:`_strict_read`), else by a vectorised
     line scan."""
     try:
-        rows = _strict_read(body, sep, skip)
-        if rows is not None and rows.width and not rows.get_column(rows.columns[-1]).null_count():
+        # Below title rows, polars' skip_rows may count records differently from the csv
+        # module (a quote inside a title opens a quoted field for polars): the line scan
+        # and its count check then catch it.
+        rows = _strict_read(body, sep, skip) if skip == 0 else None
+        if (
+            rows is not None
+            and rows.width
+            and not rows.get_column(rows.columns[-1]).null_count()
+            and _line_count(body) == rows.height
+        ):
             return rows, pl.Series("malformed", [], pl.Boolean).extend_constant(
                 False, rows.height - 1
             )
@@ -151,11 +170,18 @@ def _fast_rows(
     except pl.exceptions.PolarsError as exc:
         if "utf-8" in str(exc).lower():
             raise _InvalidUtf8 from exc
-        raise SourceReadError(
-            name,
-            f"not a well-formed delimited file ({first_line(exc)}).",
-            hint="Check the delimiter (delimiter=) and the quoting.",
-        ) from exc
+        # polars refuses some quoting that is sound (a lone quote inside a cell, a"b): then
+        # the csv module reads the file, if it reads it without guessing
+        try:
+            read_records(body, sep, strict=True)
+        except csv.Error:
+            raise SourceReadError(
+                name,
+                f"not a well-formed delimited file ({first_line(exc)}).",
+                hint="Check the delimiter (delimiter=) and the quoting.",
+            ) from exc
+        log.debug("%s: polars cannot parse it (%s); the csv module reads it", name, exc)
+        return None, None
     return rows, malformed
 
 
@@ -163,9 +189,11 @@ def _strict_read(body: CsvBody, sep: str, skip: int) -> pl.DataFrame | None:
     """The records, when no record has more fields than the header; else None.
 
     polars refuses a record with more fields than the first (the header) and pads one with
-    fewer with nulls. So when this read succeeds and every record's last cell is non-null,
-    every record has exactly the header's fields: no row is ragged, and the lines need no
-    second reading. A file with a longer record is read twice (the second time truncating).
+    fewer with nulls. So when this read succeeds, every record's last cell is non-null, and
+    every record is one line (:func:`_line_count`: polars reads a quote inside a cell, a"b,
+    as opening a quoted field, where the csv module reads it as text), every record has
+    exactly the header's fields: no row is ragged, and the lines need no second reading. A
+    file with a longer record is read twice (the second time truncating).
     """
     try:
         return _polars_records(body, sep, skip, ragged=False)
@@ -173,6 +201,20 @@ def _strict_read(body: CsvBody, sep: str, skip: int) -> pl.DataFrame | None:
         if "utf-8" in str(exc).lower():
             raise
         return None
+
+
+def _line_count(body: CsvBody) -> int:
+    """The lines of ``body``, quotes ignored (polars counts them without parsing cells)."""
+    lines = pl.scan_csv(
+        body,
+        has_header=False,
+        separator="\x1f",
+        quote_char=None,
+        infer_schema=False,
+        truncate_ragged_lines=True,
+        raise_if_empty=False,
+    )
+    return int(lines.select(pl.len()).collect().item())
 
 
 def _polars_records(body: CsvBody, sep: str, skip: int, *, ragged: bool) -> pl.DataFrame:
