@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import io
 import logging
@@ -248,16 +249,20 @@ class _Run:
     ) -> Prepared:
         frame = _output_frame(kept, self.mapping, self.schema, extra_columns)
         self.progress("validate", 0, frame.height)
-        # Validation, the rejects and the CSV are independent: much of the first two runs on
-        # one core (a regex over one column, formatting messages), so they overlap.
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            checked = pool.submit(_validate, frame, self.schema, self.options.phone_format)
-            written = pool.submit(write_csv, frame)
+        # Validation and the rejects are independent, and much of each runs on one core (a
+        # regex over one column, formatting messages): they overlap. The CSV is written after
+        # the rejects, so the frames the rejects are built from are gone by then (peak memory).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # in the caller's context, so a pandera config_context(...) applies
+            context = contextvars.copy_context()
+            checked = pool.submit(
+                context.run, _validate, frame, self.schema, self.options.phone_format
+            )
             rejected = build_rejected(dropped, malformed, self.table)
             del dropped, malformed
             checked.result()
-            self.progress("write", 0, frame.height)
-            csv = written.result()
+        self.progress("write", 0, frame.height)
+        csv = write_csv(frame)
         counts = _Counts(rows_read, frame, tallies, rejected, csv)
         report = _report(self.table, self.mapping, self.schema, counts, self.options, self.keep)
         self.progress("write", frame.height, frame.height)

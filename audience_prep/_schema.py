@@ -259,11 +259,15 @@ def _build_model(schema: AudienceSchema, phone_format: str) -> type[pa.DataFrame
         if column.type == "phone":
             annotations[column.name] = str
             attrs[column.name] = pa.Field(nullable=False, str_matches=PHONE_PATTERNS[phone_format])
-            if column.name == schema.dedupe_key:
-                attrs["unique_" + column.name] = pa.check(column.name, name=UNIQUENESS)(_unique)
         else:
             annotations[column.name] = str | None if not column.required else str
             attrs[column.name] = pa.Field(nullable=not column.required)
+    key = schema.dedupe_key
+    if any(c.name == key and c.type == "phone" for c in schema.columns):
+        check = f"{key} is unique"
+        while check in attrs:  # a column of that name
+            check += " (check)"
+        attrs[check] = pa.check(key, name=UNIQUENESS)(_unique)
     attrs["Config"] = type("Config", (), {"strict": False, "coerce": False, "name": schema.name})
     class_name = "".join(part.title() for part in schema.name.split("_")) + "Model"
     return type(class_name, (pa.DataFrameModel,), attrs)

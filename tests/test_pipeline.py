@@ -485,3 +485,24 @@ def test_the_same_file_twice_keeps_rejects_in_file_then_row_order(tmp_path: Path
     rejected = ap.prepare([path, path], region="IL").rejected
 
     assert rejected.get_column("source_row").to_list() == [2, 3, 3, 4, 4]
+
+
+def test_validation_runs_in_the_callers_pandera_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validation runs in a worker thread; a caller's pandera config_context still applies."""
+    from pandera.config import config_context, get_config_context
+
+    import audience_prep._pipeline as pipeline
+
+    seen: list[bool] = []
+
+    def spy(*args: object) -> None:
+        seen.append(get_config_context().validation_enabled)
+        _validate(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "_validate", spy)
+    frame = pl.DataFrame({"phone": ["0501234567"]})
+    with config_context(validation_enabled=False):
+        ap.prepare(frame, region="IL")
+    ap.prepare(frame, region="IL")
+
+    assert seen == [False, True]

@@ -521,6 +521,25 @@ def test_uniqueness_failures_name_every_duplicated_row() -> None:
     ]
 
 
+def test_uniqueness_check_survives_a_column_named_like_it(tmp_path: Path) -> None:
+    text = TINY.replace(
+        'aliases = ["town"]', 'aliases = ["town"]\n\n[[columns]]\nname = "phone1 is unique"', 1
+    )
+    model = load_schema(write(tmp_path, text)).model("e164")
+    frame = pl.DataFrame(
+        {
+            "phone1": ["+972501234567", "+972501234567"],
+            "email": ["a@b.c", "d@e.f"],
+            "phone1 is unique": ["x", "y"],
+        }
+    )
+
+    with pytest.raises(pandera.errors.SchemaErrors) as info:
+        model.validate(frame, lazy=True)
+
+    assert ("phone1", "field_uniqueness") in failed_checks(info.value)
+
+
 def test_model_of_a_custom_schema_enforces_required_text_columns(tmp_path: Path) -> None:
     model = load_schema(write(tmp_path, TINY)).model("e164")
     frame = pl.DataFrame(
