@@ -166,9 +166,11 @@ def number_type(nsn: pl.Expr, r: Rules) -> pl.Expr:
 
 @cache
 def match_lengths(pattern: str) -> frozenset[int] | None:
-    """Every length of the strings ``pattern`` matches (the exact set), or None when the
-    pattern is unbounded or uses a construct other than the ones phonenumbers' metadata
-    patterns use: literals, character sets, alternations, groups and bounded repeats."""
+    """Every length of the strings ``pattern`` matches, or None when the pattern is unbounded
+    or uses a construct other than the ones phonenumbers' metadata patterns use: literals,
+    character sets, alternations, groups, bounded repeats and anchors. The set is exact for
+    those patterns (anchors count as zero-width; one inside a pattern could only make the set
+    too large, never too small, which keeps merging descs safe)."""
     return _widths(_PARSER.parse(pattern))
 
 
