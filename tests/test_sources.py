@@ -1189,3 +1189,19 @@ def test_a_quoted_empty_cell_is_empty_like_an_unquoted_one(body: bytes) -> None:
     table = read_source(body)
 
     assert table.frame.get_column("name").to_list() == [None, None]
+
+
+def test_a_quote_inside_a_cell_does_not_merge_rows() -> None:
+    """polars reads the quote in a"b as opening a quoted field; the rows stay apart, as the csv
+    module reads them."""
+    body = b'h0,h1\n"",a"b\n0501,0501,0501,a"b\n' + b"".join(
+        b"050%d,050%d\n" % (i, i) for i in range(2, 6)
+    )
+
+    table = read_source(body)
+
+    assert table.frame.select("h0", "h1", MALFORMED).rows() == [
+        (None, 'a"b', False),
+        ("0501", "0501", True),
+        *((f"050{i}", f"050{i}", False) for i in range(2, 6)),
+    ]
