@@ -200,8 +200,9 @@ class _Run:
         cells = source.filter(~pl.col(MALFORMED)) if has_malformed else source
         del source
         # The phone stage's columns stay beside the cells (not added to them: that would copy
-        # every column of a frame read in many chunks into one).
-        box = [cells, normalize_phones(cells, self.options)]
+        # every column of a frame read in many chunks into one). They come in one chunk per
+        # engine batch: one chunk each makes the gathers below direct.
+        box = [cells, normalize_phones(cells, self.options).rechunk()]
         del cells
         phones = box[1].get_column(PHONE)
         self.progress("dedupe", 0, phones.len() - phones.null_count())
