@@ -20,6 +20,10 @@ general engine would take the same branch with no second reading:
   region's own (no ``region_code_for_number`` among several regions);
 - the end of ``parse`` (:func:`finish_parse`) leaves no status.
 
+The other plain cells (a foreign ``+CC`` number, the region's own calling code without ``+``,
+a number the region's rules refuse) go to the general reading with the lane's digits, since
+the general pre-cleaning would give them the same DIGITS, PLUS and BARE and no status.
+
 The general engine's differential test covers the lane: it runs on every generated cell.
 """
 
