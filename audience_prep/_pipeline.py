@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import io
 import logging
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -250,19 +248,10 @@ class _Run:
     ) -> Prepared:
         frame = _output_frame(kept, self.mapping, self.schema, extra_columns)
         self.progress("validate", 0, frame.height)
-        # Validation and the rejects are independent, and much of each runs on one core (a
-        # regex over one column, formatting messages): they overlap. The CSV is written after
-        # the rejects, so the frames the rejects are built from are gone by then (peak memory).
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            # in the caller's context, so a pandera config_context(...) applies
-            context = contextvars.copy_context()
-            checked = pool.submit(
-                context.run, _validate, frame, self.schema, self.options.phone_format
-            )
-            rejected = build_rejected(dropped, malformed, self.table)
-            del dropped, malformed
-            checked.result()
+        _validate(frame, self.schema, self.options.phone_format)
         self.progress("write", 0, frame.height)
+        rejected = build_rejected(dropped, malformed, self.table)
+        del dropped, malformed
         csv = write_csv(frame)
         counts = _Counts(rows_read, frame, tallies, rejected, csv)
         report = _report(self.table, self.mapping, self.schema, counts, self.options, self.keep)

@@ -488,7 +488,7 @@ def test_the_same_file_twice_keeps_rejects_in_file_then_row_order(tmp_path: Path
 
 
 def test_validation_runs_in_the_callers_pandera_context(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Validation runs in a worker thread; a caller's pandera config_context still applies."""
+    """A caller's pandera config_context applies to prepare()'s validation."""
     from pandera.config import config_context, get_config_context
 
     import audience_prep._pipeline as pipeline
