@@ -77,6 +77,27 @@ def locate_header(
     return next((i for i, record in enumerate(cells) if any(c.strip() for c in record)), 0)
 
 
+def _scan_lines(data: CsvBody, skip: int = 0) -> pl.LazyFrame:
+    """The lines of ``data`` after ``skip``, one String column, quotes not read (an empty line
+    is an empty string)."""
+    return pl.scan_csv(
+        data,
+        has_header=False,
+        separator="\x1f",
+        quote_char=None,
+        infer_schema=False,
+        skip_rows=skip,
+        empty_string_is_null=False,
+        truncate_ragged_lines=True,
+        raise_if_empty=False,
+    )
+
+
+def line_count(data: CsvBody) -> int:
+    """The lines of ``data``, quotes ignored (polars counts them without reading cells)."""
+    return int(_scan_lines(data).select(pl.len()).collect().item())
+
+
 def malformed_rows(data: CsvBody, sep: str, skip: int, width: int) -> pl.Series | None:
     """A Boolean per data row (after ``skip`` records and the header): wrong number of fields.
 
@@ -85,17 +106,7 @@ def malformed_rows(data: CsvBody, sep: str, skip: int, width: int) -> pl.Series 
     caller then counts fields with the csv module). The file is scanned as lines by polars'
     streaming engine, so this holds only a batch of lines at a time.
     """
-    lines = pl.scan_csv(
-        data,
-        has_header=False,
-        separator="\x1f",
-        quote_char=None,
-        infer_schema=False,
-        skip_rows=skip + 1,
-        empty_string_is_null=False,
-        truncate_ragged_lines=True,
-        raise_if_empty=False,
-    )
+    lines = _scan_lines(data, skip + 1)
     names = lines.collect_schema().names()
     if not names:
         return pl.Series("malformed", [], dtype=pl.Boolean)

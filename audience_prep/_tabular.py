@@ -16,6 +16,7 @@ from audience_prep._csvtext import (
     HEADER_SEARCH_ROWS,
     is_ragged,
     leading_records,
+    line_count,
     locate_header,
     malformed_rows,
     read_records,
@@ -159,7 +160,7 @@ def _fast_rows(
             rows is not None
             and rows.width
             and not rows.get_column(rows.columns[-1]).null_count()
-            and _line_count(body) == rows.height
+            and line_count(body) == rows.height
         ):
             return rows, pl.Series("malformed", [], pl.Boolean).extend_constant(
                 False, rows.height - 1
@@ -190,7 +191,7 @@ def _strict_read(body: CsvBody, sep: str, skip: int) -> pl.DataFrame | None:
 
     polars refuses a record with more fields than the first (the header) and pads one with
     fewer with nulls. So when this read succeeds, every record's last cell is non-null, and
-    every record is one line (:func:`_line_count`: polars reads a quote inside a cell, a"b,
+    every record is one line (:func:`line_count`: polars reads a quote inside a cell, a"b,
     as opening a quoted field, where the csv module reads it as text), every record has
     exactly the header's fields: no row is ragged, and the lines need no second reading. A
     file with a longer record is read twice (the second time truncating).
@@ -201,20 +202,6 @@ def _strict_read(body: CsvBody, sep: str, skip: int) -> pl.DataFrame | None:
         if "utf-8" in str(exc).lower():
             raise
         return None
-
-
-def _line_count(body: CsvBody) -> int:
-    """The lines of ``body``, quotes ignored (polars counts them without parsing cells)."""
-    lines = pl.scan_csv(
-        body,
-        has_header=False,
-        separator="\x1f",
-        quote_char=None,
-        infer_schema=False,
-        truncate_ragged_lines=True,
-        raise_if_empty=False,
-    )
-    return int(lines.select(pl.len()).collect().item())
 
 
 def _polars_records(body: CsvBody, sep: str, skip: int, *, ragged: bool) -> pl.DataFrame:
