@@ -109,7 +109,7 @@ def malformed_rows(data: CsvBody, sep: str, skip: int, width: int) -> pl.Series 
     lines = _scan_lines(data, skip + 1)
     names = lines.collect_schema().names()
     if not names:
-        return pl.Series("malformed", [], dtype=pl.Boolean)
+        return no_ragged_rows(0)
     line = pl.col(names[0]).fill_null("")
     quotes = line.str.count_matches('"', literal=True)
     unquoted = pl.when(quotes > 0).then(line.str.replace_all(_quoted(sep), "$1")).otherwise(line)
@@ -122,9 +122,7 @@ def malformed_rows(data: CsvBody, sep: str, skip: int, width: int) -> pl.Series 
     if summary.item(0, "odd"):
         return None
     suspects = summary.item(0, "suspects")
-    bad = pl.Series("malformed", [], dtype=pl.Boolean).extend_constant(
-        False, summary.item(0, "rows")
-    )
+    bad = no_ragged_rows(summary.item(0, "rows"))
     if suspects.len():
         flagged = _flag_suspects(lines, line, suspects, sep, width)
         if flagged.len():
@@ -132,12 +130,22 @@ def malformed_rows(data: CsvBody, sep: str, skip: int, width: int) -> pl.Series 
     return bad
 
 
+def no_ragged_rows(rows: int) -> pl.Series:
+    """The flags of ``rows`` data rows none of which is ragged."""
+    return pl.Series("malformed", [], dtype=pl.Boolean).extend_constant(False, rows)
+
+
+def _escaped(sep: str) -> str:
+    """``sep`` as a regex escape (any ASCII delimiter, inside a character class or not)."""
+    return f"\\x{{{ord(sep):x}}}"
+
+
 def _quoted(sep: str, *, text: bool = False) -> str:
     """A quoted field (its quotes doubled inside) with what precedes it (the line's start or
     ``sep``) as group 1: as the csv module reads, a quote opens a field only at its start.
     ``text``: only a field that holds more than whitespace."""
     inner = r'(?:[^"]|"")*(?:[^"\s]|"")(?:[^"]|"")*' if text else r'(?:[^"]|"")*'
-    return f'(^|\\x{{{ord(sep):x}}})"{inner}"'
+    return f'(^|{_escaped(sep)})"{inner}"'
 
 
 def _flag_suspects(
@@ -152,7 +160,7 @@ def _flag_suspects(
     )
     fields = marked.str.count_matches(sep, literal=True) + 1
     # separators before the last non-blank character: a field past the header's is non-blank
-    trailing = f"[\\s\\x{{{ord(sep):x}}}]+$"  # whitespace and separators at the end
+    trailing = f"[\\s{_escaped(sep)}]+$"  # whitespace and separators at the end
     filled = marked.str.replace(trailing, "").str.count_matches(sep, literal=True)
     blank = marked.str.strip_chars() == ""
     return (

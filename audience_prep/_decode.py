@@ -156,7 +156,7 @@ def _lookup(encoding: str, name: str) -> str:
         ) from exc
 
 
-def chunks(data: CsvBody) -> Iterator[bytes | memoryview]:
+def _chunks(data: CsvBody) -> Iterator[bytes | memoryview]:
     """``data`` a chunk at a time (views of bytes, blocks read from a file)."""
     if isinstance(data, bytes):
         view = memoryview(data)
@@ -173,7 +173,7 @@ def _first_invalid_utf8(data: CsvBody) -> tuple[int, UnicodeDecodeError] | None:
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
     try:
-        for chunk in chunks(data):
+        for chunk in _chunks(data):
             decoder.decode(chunk)
             offset += len(chunk)
         decoder.decode(b"", final=True)
@@ -199,7 +199,7 @@ def _transcode(data: CsvBody, encoding: str, target: Path, name: str, *, bare_cr
     offset = 0
     try:
         with target.open("w", encoding="utf-8", newline="") as out:
-            for chunk in chunks(data):
+            for chunk in _chunks(data):
                 text = decoder.decode(chunk)
                 out.write(text.replace("\r", "\n") if bare_cr else text)
                 offset += len(chunk)

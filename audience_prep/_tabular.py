@@ -19,6 +19,7 @@ from audience_prep._csvtext import (
     line_count,
     locate_header,
     malformed_rows,
+    no_ragged_rows,
     read_records,
     sniff_delimiter,
 )
@@ -137,11 +138,7 @@ def _parse(
         try:
             rows, malformed = _exact_rows(decoded.body, sep, skip)
         except csv.Error as exc:
-            raise SourceReadError(
-                name,
-                f"not a well-formed delimited file ({exc}).",
-                hint="Check the delimiter (delimiter=) and the quoting.",
-            ) from exc
+            raise _not_delimited(name, str(exc)) from exc
     return sep, skip, rows, malformed
 
 
@@ -162,25 +159,19 @@ def _fast_rows(
             and not rows.get_column(rows.columns[-1]).null_count()
             and line_count(body) == rows.height
         ):
-            return rows, pl.Series("malformed", [], pl.Boolean).extend_constant(
-                False, rows.height - 1
-            )
+            return rows, no_ragged_rows(rows.height - 1)
         if rows is None:
             rows = _polars_records(body, sep, skip, ragged=True)
         malformed = malformed_rows(body, sep, skip, rows.width) if rows.width else None
     except pl.exceptions.PolarsError as exc:
-        if "utf-8" in str(exc).lower():
+        if _is_invalid_utf8(exc):
             raise _InvalidUtf8 from exc
         # polars refuses some quoting that is sound (a lone quote inside a cell, a"b): then
         # the csv module reads the file, if it reads it without guessing
         try:
             read_records(body, sep, strict=True)
         except csv.Error:
-            raise SourceReadError(
-                name,
-                f"not a well-formed delimited file ({first_line(exc)}).",
-                hint="Check the delimiter (delimiter=) and the quoting.",
-            ) from exc
+            raise _not_delimited(name, first_line(exc)) from exc
         log.debug("%s: polars cannot parse it (%s); the csv module reads it", name, exc)
         return None, None
     return rows, malformed
@@ -199,9 +190,22 @@ def _strict_read(body: CsvBody, sep: str, skip: int) -> pl.DataFrame | None:
     try:
         return _polars_records(body, sep, skip, ragged=False)
     except pl.exceptions.PolarsError as exc:
-        if "utf-8" in str(exc).lower():
+        if _is_invalid_utf8(exc):
             raise
         return None
+
+
+def _is_invalid_utf8(exc: pl.exceptions.PolarsError) -> bool:
+    """polars met a byte that is not UTF-8 (the body is then re-decoded)."""
+    return "utf-8" in str(exc).lower()
+
+
+def _not_delimited(name: str, detail: str) -> SourceReadError:
+    return SourceReadError(
+        name,
+        f"not a well-formed delimited file ({detail}).",
+        hint="Check the delimiter (delimiter=) and the quoting.",
+    )
 
 
 def _polars_records(body: CsvBody, sep: str, skip: int, *, ragged: bool) -> pl.DataFrame:
