@@ -45,6 +45,7 @@ from audience_prep._engine_rules import (
     Rules,
     is_valid,
     rules,
+    starts_with_idd,
 )
 from audience_prep._phones import BARE_DIGITS
 
@@ -80,13 +81,12 @@ def fast_lane(
     r = lane_rules(region)
     assert r is not None
     cell = pl.col(raw)
-    plain = (cell.str.contains(_PLAIN) & (cell.str.len_bytes() <= MAX_INPUT)).fill_null(False)
-    digits, plus = pl.col(DIGITS), pl.col(PLUS)
+    digits, plus, chars = pl.col(DIGITS), pl.col(PLUS), pl.col("chars")
     size = digits.str.len_bytes()
     own = digits.str.starts_with(r.country_code)
-    national = ~plus & digits.str.starts_with(r.national_prefix) & ~own
-    assert r.idd is not None  # lane_rules
-    national = national & ~digits.str.contains(ASCII + r.idd)
+    national = (
+        ~plus & digits.str.starts_with(r.national_prefix) & ~own & ~starts_with_idd(digits, r)
+    )
     query = (
         part.lazy()
         .select(
@@ -94,12 +94,14 @@ def fast_lane(
             raw,
             cell.str.replace_many(_SEPARATORS, [""] * len(_SEPARATORS)).alias(DIGITS),
             cell.str.contains("+", literal=True).alias(PLUS),
-            plain.alias("plain"),
+            cell.str.contains(_PLAIN).fill_null(False).alias("plain"),
             cell.str.len_bytes().alias("chars"),
         )
         # a plain ISO date is 'dddd-dd-dd' once trimmed (its time part needs ':'): the lane
         # leaves every cell of 8 digits and at least 10 characters
-        .filter(pl.col("plain") & (size >= 3) & ~((pl.col("chars") >= 10) & (size == 8)))
+        .filter(
+            pl.col("plain") & (chars <= MAX_INPUT) & (size >= 3) & ~((chars >= 10) & (size == 8))
+        )
         .with_columns(
             ((plus & own) | national).alias("candidate"),
             pl.when(plus).then(digits.str.slice(len(r.country_code))).otherwise(digits).alias(NNN),

@@ -16,7 +16,6 @@ from typing import Final
 import polars as pl
 
 from audience_prep._engine_rules import (
-    ASCII,
     CALLING_CODES,
     MAIN_REGION,
     NON_GEO_REGION,
@@ -24,6 +23,7 @@ from audience_prep._engine_rules import (
     full_match,
     idd_prefix,
     rules,
+    starts_with_idd,
     strip_national_prefix,
     test_length,
 )
@@ -58,7 +58,7 @@ def readings(frame: pl.DataFrame, region: str) -> tuple[pl.LazyFrame, pl.LazyFra
     """
     r = rules(region)
     digits, plus = pl.col(DIGITS), pl.col(PLUS)
-    idd_hit = (~plus & digits.str.contains(ASCII + r.idd)) if r.idd else pl.lit(False)
+    idd_hit = ~plus & starts_with_idd(digits, r)
     no_trunk = ~digits.str.starts_with(r.national_prefix) if r.national_prefix else pl.lit(True)
     part = (
         frame.lazy()

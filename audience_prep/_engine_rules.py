@@ -299,6 +299,12 @@ def leading_digits(nsn: pl.Expr, r: Rules) -> pl.Expr:
     return nsn.str.contains(ASCII + r.leading_digits) if r.leading_digits else pl.lit(False)
 
 
+def starts_with_idd(digits: pl.Expr, r: Rules) -> pl.Expr:
+    """Whether ``re.match(metadata.international_prefix, digits)`` matches (False when the
+    region has no international prefix)."""
+    return digits.str.contains(ASCII + r.idd) if r.idd is not None else pl.lit(False)
+
+
 def idd_prefix(digits: pl.Expr, r: Rules) -> pl.Expr:
     """The text ``re.match(metadata.international_prefix, digits)`` matched, else null."""
     if r.idd is None:
