@@ -66,12 +66,13 @@ def plan_dedupe(
         ranked = cells.with_columns(keys.alias(_KEY))
         winner = ranked.with_row_index(_ORDINAL).select(_winner(_KEY, completeness)).to_series()
         winner = winner.cast(pl.UInt32)
-        is_kept = winner == pl.int_range(len(keys), dtype=pl.UInt32, eager=True)
-        lost = winner.filter(~is_kept)
     else:
-        is_kept, lost = _winners(keys, keep)
+        winner = _first_or_last(keys, keep)
+    is_kept = winner == pl.int_range(len(keys), dtype=pl.UInt32, eager=True)
     return DedupePlan(
-        kept=at.filter(is_kept), duplicates=at.filter(~is_kept), duplicate_of=at.gather(lost)
+        kept=at.filter(is_kept),
+        duplicates=at.filter(~is_kept),
+        duplicate_of=at.gather(winner.filter(~is_kept)),
     )
 
 
@@ -92,9 +93,9 @@ def _compact_key(keys: pl.Series) -> pl.Series:
     return digits.cast(pl.UInt64)
 
 
-def _winners(keys: pl.Series, keep: Keep) -> tuple[pl.Series, pl.Series]:
-    """For ``"first"`` or ``"last"``: whether each row is the one its key keeps, and for each
-    other row (in order) the position of the kept one.
+def _first_or_last(keys: pl.Series, keep: Keep) -> pl.Series:
+    """For ``"first"`` or ``"last"``: each row's kept row (the position of its key's first or
+    last row).
 
     One hash window gives every row its key's first (or last) position. At 780k phones it
     measured 0.03 s, against 0.065 s for a hash aggregation joined back, and 0.19 s (at 750k)
@@ -103,9 +104,7 @@ def _winners(keys: pl.Series, keep: Keep) -> tuple[pl.Series, pl.Series]:
     positions = pl.int_range(len(keys), dtype=pl.UInt32, eager=True)
     at = pl.col("at")
     pick = at.min() if keep == "first" else at.max()
-    winner = pl.DataFrame({"key": keys, "at": positions}).select(pick.over("key")).to_series()
-    is_kept = winner == positions
-    return is_kept, winner.filter(~is_kept)
+    return pl.DataFrame({"key": keys, "at": positions}).select(pick.over("key")).to_series()
 
 
 def _winner(key: str, completeness: Sequence[str]) -> pl.Expr:
