@@ -36,32 +36,32 @@ from audience_prep._errors import (
     UnexpectedResponseError,
     UnknownRegionError,
 )
-from audience_prep._phones import REASONS, PhoneResult, normalize_phone
-from audience_prep._pipeline import Prepared, prepare
-from audience_prep._report import PrepReport
-from audience_prep._schema import AudienceSchema, load_schema
+from audience_prep._prepare.phones.oracle import REASONS, PhoneResult, normalize_phone
+from audience_prep._prepare.pipeline import Prepared, prepare
+from audience_prep._prepare.report import PrepReport
+from audience_prep._prepare.schema import AudienceSchema, load_schema
 from audience_prep._version import __version__
 
 if TYPE_CHECKING:
-    from audience_prep._client import (
+    from audience_prep._ledger.diff import ReplacementDiff
+    from audience_prep._ledger.ledger import Ledger, LedgerEntry
+    from audience_prep._upload.client import (
         AsyncCommBoxClient,
         CommBoxClient,
         SupportsAudienceBytes,
         UploadReport,
     )
-    from audience_prep._ledger import Ledger, LedgerEntry
-    from audience_prep._ledger_diff import ReplacementDiff
 
 #: Names imported on first use: the HTTP client and the ledger are not needed to prepare a
 #: file, and importing them (httpx, asyncio, file locks) costs about 0.15 s.
 _LAZY = {
-    "AsyncCommBoxClient": "audience_prep._client",
-    "CommBoxClient": "audience_prep._client",
-    "SupportsAudienceBytes": "audience_prep._client",
-    "UploadReport": "audience_prep._client",
-    "Ledger": "audience_prep._ledger",
-    "LedgerEntry": "audience_prep._ledger",
-    "ReplacementDiff": "audience_prep._ledger_diff",
+    "AsyncCommBoxClient": "audience_prep._upload.client",
+    "CommBoxClient": "audience_prep._upload.client",
+    "SupportsAudienceBytes": "audience_prep._upload.client",
+    "UploadReport": "audience_prep._upload.client",
+    "Ledger": "audience_prep._ledger.ledger",
+    "LedgerEntry": "audience_prep._ledger.ledger",
+    "ReplacementDiff": "audience_prep._ledger.diff",
 }
 
 

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import polars as pl
 
-from audience_prep._phones import NOTES, REASONS
+from audience_prep._prepare.phones.oracle import NOTES, REASONS
 
 if TYPE_CHECKING:
-    from audience_prep._pipeline import Prepared
-    from audience_prep._report import PrepReport
-    from audience_prep._upload_report import UploadReport
+    from audience_prep._prepare.pipeline import Prepared
+    from audience_prep._prepare.report import PrepReport
+    from audience_prep._upload.report import UploadReport
 
 __all__ = [
     "diff_html",

@@ -11,7 +11,7 @@ import pytest
 from cli_helpers import assert_one_error_line, flat
 from click.testing import CliRunner, Result
 
-from audience_prep._ledger import Ledger
+from audience_prep._ledger.ledger import Ledger
 from audience_prep.cli import _upload, cli
 from audience_prep.emulator import CommBoxEmulator
 

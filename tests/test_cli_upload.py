@@ -16,9 +16,9 @@ import pytest
 from cli_helpers import assert_one_error_line, flat
 from click.testing import CliRunner, Result
 
-from audience_prep._client import CommBoxClient
 from audience_prep._errors import AudienceNotFoundError
-from audience_prep._pipeline import prepare
+from audience_prep._prepare.pipeline import prepare
+from audience_prep._upload.client import CommBoxClient
 from audience_prep.cli import _upload, cli
 from audience_prep.emulator import CommBoxEmulator
 
@@ -265,7 +265,7 @@ def test_the_client_and_cli_import_without_the_emulator_extra() -> None:
     code = (
         "import sys\n"
         "sys.modules.update(starlette=None, uvicorn=None, multipart=None)\n"
-        "import audience_prep._client, audience_prep.cli\n"
+        "import audience_prep._upload.client, audience_prep.cli\n"
         "assert 'audience_prep.emulator' not in sys.modules\n"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}

@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from audience_prep._client import AsyncCommBoxClient, CommBoxClient, UploadReport
 from audience_prep._errors import (
     AudienceNotFoundError,
     AudienceRejectedError,
@@ -29,8 +28,9 @@ from audience_prep._errors import (
     SourceReadError,
     UnexpectedResponseError,
 )
-from audience_prep._payload import count_csv_rows
-from audience_prep._responses import retry_after_seconds
+from audience_prep._upload.client import AsyncCommBoxClient, CommBoxClient, UploadReport
+from audience_prep._upload.payload import count_csv_rows
+from audience_prep._upload.responses import retry_after_seconds
 from audience_prep.emulator import CommBoxEmulator, EmulatorState, create_app
 
 CSV = b'phone1,first_name,notes\n+972501234567,Dana,"two\nlines"\n+972541234567,Avi,\n'

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from audience_prep import AmbiguousColumnsError, MappingError, MissingColumnError, load_schema
-from audience_prep._columns import map_columns
+from audience_prep._prepare.columns import map_columns
 
 SCHEMA = load_schema()
 

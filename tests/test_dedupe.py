@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audience_prep._dedupe import Keep, _compact_key, plan_dedupe
+from audience_prep._prepare.dedupe import Keep, _compact_key, plan_dedupe
 
 #: Keys that take the integer path ('+' and digits) and keys that keep the text path.
 _NUMERIC = st.sampled_from(["+972501234567", "+12025550123", "+4420", "+1", "+9999999999999999999"])

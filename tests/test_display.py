@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import audience_prep as ap
 from audience_prep._display import diff_html, mask_phone, mask_phones_in, upload_html
-from audience_prep._phones import NOTES
+from audience_prep._prepare.phones.oracle import NOTES
 from audience_prep.cli import cli
 
 SAMPLE = str(Path(ap.__file__).parent / "data" / "sample_export.csv")
@@ -330,7 +330,7 @@ def test_diff_html_hashed_removed_members() -> None:
 
 
 def test_diff_html_renders_the_ledger_diff() -> None:
-    from audience_prep._ledger_diff import diff_members
+    from audience_prep._ledger.diff import diff_members
 
     before = ["972501111111", "972523456789"]
     diff = diff_members("312345", frozenset({"972502345678", "972523456789"}), before, rows=2)

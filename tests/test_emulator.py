@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from audience_prep._emulator_files import AudienceFileError, parse_audience_file
 from audience_prep.emulator import CommBoxEmulator, EmulatorState, Faults, create_app
+from audience_prep.emulator.files import AudienceFileError, parse_audience_file
 
 TOKEN = "emulator-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audience_prep import UnknownRegionError, normalize_phone
-from audience_prep._engine import normalize_series
-from audience_prep._engine_rules import match_lengths
 from audience_prep._errors import ConfigurationError
+from audience_prep._prepare.phones.engine import normalize_series
+from audience_prep._prepare.phones.rules import match_lengths
 
 CORPUS = Path(__file__).parent / "data" / "phone_corpus.txt"
 MAIN_REGIONS = ("IL", "US", "GB", "DE", "FR", "BR", "IN", "AR", "MX", "CN", "RU", "AU")

@@ -20,7 +20,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import audience_prep as ap
-from audience_prep._client import AsyncCommBoxClient, CommBoxClient
 from audience_prep._errors import (
     AudienceNotFoundError,
     ConfigurationError,
@@ -28,8 +27,9 @@ from audience_prep._errors import (
     ShrinkGuardError,
     SourceReadError,
 )
-from audience_prep._ledger import Ledger
-from audience_prep._ledger_diff import diff_members, hash_member, member_key, read_members
+from audience_prep._ledger.diff import diff_members, hash_member, member_key, read_members
+from audience_prep._ledger.ledger import Ledger
+from audience_prep._upload.client import AsyncCommBoxClient, CommBoxClient
 from audience_prep.emulator import CommBoxEmulator
 
 pytestmark = pytest.mark.loopback

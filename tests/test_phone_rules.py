@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from audience_prep._phones import normalize_phone, split_numbers
+from audience_prep._prepare.phones.oracle import normalize_phone, split_numbers
 
 CELL_TEXT_TABLE = [
     # (raw, region, phone, reason, note)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from audience_prep import PhoneResult, UnknownRegionError, normalize_phone
 from audience_prep._errors import ConfigurationError
-from audience_prep._phones import REASONS, check_region, preclean, region_from_name
+from audience_prep._prepare.phones.oracle import REASONS, check_region, preclean, region_from_name
 
 PRECLEAN_TABLE = [
     # (raw, expected cleaned text or rejection)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import audience_prep as ap
-from audience_prep._pipeline import _validate
+from audience_prep._prepare.pipeline import _validate
 
 SAMPLE = Path(ap.__file__).parent / "data" / "sample_export.csv"
 
@@ -438,7 +438,7 @@ def test_duplicates_across_files_with_the_same_row_numbers(tmp_path: Path) -> No
 
 def test_rejected_rows_accepts_polars_64_bit_positions() -> None:
     """polars' index type is UInt64 on its 64-bit runtime (polars-runtime-64)."""
-    from audience_prep._rejects import rejected_rows
+    from audience_prep._prepare.rejects import rejected_rows
 
     rows = rejected_rows(
         pl.Series([0, 3], dtype=pl.UInt64),
@@ -491,7 +491,7 @@ def test_validation_runs_in_the_callers_pandera_context(monkeypatch: pytest.Monk
     """A caller's pandera config_context applies to prepare()'s validation."""
     from pandera.config import config_context, get_config_context
 
-    import audience_prep._pipeline as pipeline
+    import audience_prep._prepare.pipeline as pipeline
 
     seen: list[bool] = []
 

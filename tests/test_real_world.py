@@ -16,7 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import audience_prep as ap
-from audience_prep._sources import ReadOptions, read_source
+from audience_prep._prepare.read.sources import ReadOptions, read_source
 
 DATA = Path(__file__).parent / "data"
 

@@ -10,7 +10,7 @@ import pytest
 
 from audience_prep import AudiencePrepError, AudienceSchema, SchemaFileError, load_schema
 from audience_prep._errors import ConfigurationError
-from audience_prep._schema import DEFAULT_SCHEMA, PhoneTier, builtin_schemas
+from audience_prep._prepare.schema import DEFAULT_SCHEMA, PhoneTier, builtin_schemas
 from audience_prep._text import INVISIBLE, header_key, strip_text
 
 BUILTIN_PATH = Path(__file__).resolve().parent.parent / "schemas" / "commbox_audience.toml"

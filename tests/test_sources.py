@@ -18,10 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audience_prep import ConfigurationError, InputError, SourceReadError
-from audience_prep._csvtext import read_records, sniff_delimiter
-from audience_prep._decode import detect_encoding, open_body
-from audience_prep._sources import FILE, MALFORMED, ROW, RawTable, ReadOptions, read_source
-from audience_prep._tabular import _exact_rows, _fast_rows
+from audience_prep._prepare.read.csvread import _exact_rows, _fast_rows
+from audience_prep._prepare.read.csvtext import read_records, sniff_delimiter
+from audience_prep._prepare.read.decode import detect_encoding, open_body
+from audience_prep._prepare.read.sources import ReadOptions, read_source
+from audience_prep._prepare.read.table import RawTable
+from audience_prep._prepare.working import FILE, MALFORMED, ROW
 
 HEBREW_ROWS = (
     "שם פרטי,שם משפחה,טלפון נייד,עיר\n"

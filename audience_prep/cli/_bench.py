@@ -185,7 +185,7 @@ def _job_ours_oracle(path: Path, out: Path) -> None:
 def _job_engine(path: Path, out: Path) -> None:
     import polars as pl
 
-    from audience_prep._engine import normalize_series
+    from audience_prep._prepare.phones.engine import normalize_series
 
     frame = pl.read_csv(path, infer_schema=False)
     result = normalize_series(frame[PHONE_COLUMN], REGION)
@@ -251,7 +251,7 @@ def _explain(path: Path) -> dict[str, int]:
     """
     import polars as pl
 
-    from audience_prep._engine import normalize_series
+    from audience_prep._prepare.phones.engine import normalize_series
 
     column = pl.read_csv(path, infer_schema=False)[PHONE_COLUMN]
     rows = pl.DataFrame({"raw": column}).hstack(normalize_series(column, REGION))

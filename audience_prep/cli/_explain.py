@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from audience_prep._display import explain_text
-from audience_prep._phones import NOTES, REASONS
+from audience_prep._prepare.phones.oracle import NOTES, REASONS
 from audience_prep.cli._common import EXIT_USAGE, cli, fail
 
 EXPLAIN_EXAMPLES = """\b

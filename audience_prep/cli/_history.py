@@ -9,10 +9,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from audience_prep._client import CommBoxClient, UploadReport
-from audience_prep._client_core import _resolve_base_url
-from audience_prep._ledger import Ledger, LedgerEntry
-from audience_prep._ledger_client import host_of
+from audience_prep._ledger.ledger import Ledger, LedgerEntry
+from audience_prep._ledger.plan import host_of
+from audience_prep._upload.client import CommBoxClient, UploadReport
+from audience_prep._upload.core import _resolve_base_url
 from audience_prep.cli import _upload
 from audience_prep.cli._common import EXIT_INPUT, cli, configure_logging, fail, handle_errors
 from audience_prep.cli._upload import diff_text, ledger_dir_option, shrink_options

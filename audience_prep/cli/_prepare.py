@@ -13,10 +13,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from audience_prep._dedupe import KEEP_POLICIES
 from audience_prep._errors import NoValidRowsError
-from audience_prep._phones import PHONE_FORMATS
-from audience_prep._pipeline import EXTRA_COLUMNS, Prepared, prepare
+from audience_prep._prepare.dedupe import KEEP_POLICIES
+from audience_prep._prepare.phones.oracle import PHONE_FORMATS
+from audience_prep._prepare.pipeline import EXTRA_COLUMNS, Prepared, prepare
 from audience_prep.cli._common import cli, configure_logging, handle_errors, progress_display
 
 PREPARE_EXAMPLES = """\b

@@ -17,10 +17,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from audience_prep._client import CommBoxClient, UploadReport
 from audience_prep._errors import ConfigurationError
-from audience_prep._ledger import LEDGER_MODES, Ledger, LedgerMode
-from audience_prep._ledger_diff import ReplacementDiff
+from audience_prep._ledger.diff import ReplacementDiff
+from audience_prep._ledger.ledger import LEDGER_MODES, Ledger, LedgerMode
+from audience_prep._upload.client import CommBoxClient, UploadReport
 from audience_prep.cli._common import (
     EXIT_INPUT,
     cli,
@@ -32,7 +32,7 @@ from audience_prep.cli._common import (
 from audience_prep.cli._prepare import common_flags, prepare_options, render_report, run_prepare
 
 if TYPE_CHECKING:
-    from audience_prep._pipeline import Prepared
+    from audience_prep._prepare.pipeline import Prepared
 
 UPLOAD_EXAMPLES = """\b
 Examples:

@@ -1,6 +1,6 @@
 """The policy both CommBox clients share: configuration, guards, requests and reports.
 
-``CommBoxClient`` and ``AsyncCommBoxClient`` (in ``_client``) add only their I/O on top of
+``CommBoxClient`` and ``AsyncCommBoxClient`` (in ``client``) add only their I/O on top of
 ``ClientCore``. The token lives in a ``_Secret`` so no repr, str or log line can show it.
 """
 
@@ -23,26 +23,26 @@ from audience_prep._errors import (
     TerminalCommBoxError,
     UnexpectedResponseError,
 )
-from audience_prep._ledger import Ledger, LedgerEntry
-from audience_prep._ledger_client import (
+from audience_prep._ledger.diff import check_shrink
+from audience_prep._ledger.ledger import Ledger, LedgerEntry
+from audience_prep._ledger.plan import (
     LedgerPlan,
     host_of,
     pick_rollback,
     plan_entry,
     resolve_ledger,
 )
-from audience_prep._ledger_diff import check_shrink
-from audience_prep._payload import AudienceData, AudiencePayload, check_guards, load_payload
 from audience_prep._progress import ProgressCallback
-from audience_prep._responses import (
+from audience_prep._upload.payload import AudienceData, AudiencePayload, check_guards, load_payload
+from audience_prep._upload.report import UploadReport
+from audience_prep._upload.responses import (
     CommBoxAnswer,
     read_answer,
     retry_after_seconds,
     translate_http_error,
 )
-from audience_prep._retry import Backoff
-from audience_prep._upload_report import UploadReport
-from audience_prep._upload_stream import with_progress
+from audience_prep._upload.retry import Backoff
+from audience_prep._upload.stream import with_progress
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ClientCore", "Plan", "UploadReport"]
 

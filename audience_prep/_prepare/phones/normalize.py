@@ -5,7 +5,7 @@ is not empty) or the default region. Each phone source column, in priority order
 :func:`audience_prep.normalize_phone`; the row takes the first valid number. A row with none
 gets the reason of its first non-empty phone cell (``missing_phone`` when every cell is empty).
 
-By default the vectorised engine (``_engine``) decides the cells, with exactly the oracle's
+By default the vectorised engine (``engine``) decides the cells, with exactly the oracle's
 answers; ``engine="oracle"`` calls phonenumbers once per unique (cell text, region) pair.
 """
 
@@ -17,9 +17,9 @@ from typing import Any, Final, Literal
 
 import polars as pl
 
-from audience_prep._engine import normalize_series
-from audience_prep._phones import PhoneFormat, normalize_phone, region_from_name
-from audience_prep._working import FROM, NOTE, PHONE, RAW, REASON, REGION, REGION_RAW
+from audience_prep._prepare.phones.engine import normalize_series
+from audience_prep._prepare.phones.oracle import PhoneFormat, normalize_phone, region_from_name
+from audience_prep._prepare.working import FROM, NOTE, PHONE, RAW, REASON, REGION, REGION_RAW
 
 #: ``"vectorised"``: the polars engine (exactly the oracle's answers, much faster);
 #: ``"oracle"``: :func:`normalize_phone` once per unique cell, for debugging and comparison.

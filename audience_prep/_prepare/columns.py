@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from audience_prep._errors import AmbiguousColumnsError, MappingError, MissingColumnError
-from audience_prep._schema import AudienceSchema
+from audience_prep._prepare.schema import AudienceSchema
 from audience_prep._text import header_key
 
 

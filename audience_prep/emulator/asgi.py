@@ -19,12 +19,12 @@ import anyio
 import httpx
 from starlette.responses import JSONResponse
 
-from audience_prep._emulator_state import RecordedRequest
+from audience_prep.emulator.state import RecordedRequest
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from audience_prep._emulator_state import EmulatorState, Faults
+    from audience_prep.emulator.state import EmulatorState, Faults
 
 __all__ = ["DESCRIPTIONS", "FaultInjector", "commbox_json", "now_iso"]
 

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 
 from audience_prep._errors import ConfigurationError, LedgerError
-from audience_prep._ledger import Ledger, LedgerEntry, now_iso
-from audience_prep._ledger_diff import ReplacementDiff, read_members
-from audience_prep._payload import AudienceData, AudiencePayload, SupportsAudienceBytes
+from audience_prep._ledger.diff import ReplacementDiff, read_members
+from audience_prep._ledger.ledger import Ledger, LedgerEntry, now_iso
+from audience_prep._upload.payload import AudienceData, AudiencePayload, SupportsAudienceBytes
 from audience_prep._version import __version__
 
 __all__ = ["LedgerPlan", "host_of", "pick_rollback", "plan_entry", "resolve_ledger"]

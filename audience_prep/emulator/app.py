@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from audience_prep._emulator_asgi import FaultInjector, commbox_json
-from audience_prep._emulator_files import AudienceFileError, parse_audience_file
-from audience_prep._emulator_state import EmulatorState, Faults, RecordedRequest
+from audience_prep.emulator.asgi import FaultInjector, commbox_json
+from audience_prep.emulator.files import AudienceFileError, parse_audience_file
+from audience_prep.emulator.state import EmulatorState, Faults, RecordedRequest
 
 __all__ = ["create_app"]
 

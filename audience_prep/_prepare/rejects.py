@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from audience_prep._sources import RawTable
-from audience_prep._working import (
+from audience_prep._prepare.read.table import RawTable
+from audience_prep._prepare.working import (
     DUPLICATE_OF,
     DUPLICATE_OF_FILE,
     FILE,

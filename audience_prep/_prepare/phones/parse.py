@@ -1,5 +1,5 @@
 """The end of ``parse`` and ``number_type`` for the numbers of one region, as polars
-expressions built once per region (see ``_engine_rules`` for where each rule comes from)."""
+expressions built once per region (see ``rules`` for where each rule comes from)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Final
 
 import polars as pl
 
-from audience_prep._engine_read import FALLBACK, NNN, STATUS
-from audience_prep._engine_rules import (
+from audience_prep._prepare.phones.read import FALLBACK, NNN, STATUS
+from audience_prep._prepare.phones.rules import (
     INVALID_LENGTH,
     LOCAL_ONLY,
     TOO_SHORT,

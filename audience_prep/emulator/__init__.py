@@ -20,10 +20,10 @@ every answer is CommBox-shaped JSON (``status``, ``description``, ``response_tim
 
 from __future__ import annotations
 
-from audience_prep._emulator_app import create_app
-from audience_prep._emulator_asgi import FaultInjector, now_iso
-from audience_prep._emulator_server import CommBoxEmulator
-from audience_prep._emulator_state import Audience, EmulatorState, Faults, RecordedRequest
+from audience_prep.emulator.app import create_app
+from audience_prep.emulator.asgi import FaultInjector, now_iso
+from audience_prep.emulator.server import CommBoxEmulator
+from audience_prep.emulator.state import Audience, EmulatorState, Faults, RecordedRequest
 
 __all__ = [
     "Audience",

@@ -1,7 +1,7 @@
 """The readings of the open rows of one region: ``parse``'s country code extraction.
 
 Every row gets its plain reading (``parse(text, region)`` up to the national number) and,
-where :func:`audience_prep._phones.choose_reading` would try it (SEC), the second reading
+where :func:`.oracle.choose_reading` would try it (SEC), the second reading
 ``parse("+" + digits, None)``; each as CC, NNN, STRIP (the region whose national prefix
 ``parse`` strips next) and STATUS (a reason, FALLBACK or null: still open).
 
@@ -15,7 +15,7 @@ from typing import Final
 
 import polars as pl
 
-from audience_prep._engine_rules import (
+from audience_prep._prepare.phones.rules import (
     CALLING_CODES,
     MAIN_REGION,
     NON_GEO_REGION,

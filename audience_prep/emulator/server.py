@@ -15,8 +15,8 @@ from typing import Self
 
 import uvicorn
 
-from audience_prep._emulator_app import create_app
-from audience_prep._emulator_state import EmulatorState, Faults
+from audience_prep.emulator.app import create_app
+from audience_prep.emulator.state import EmulatorState, Faults
 
 __all__ = ["CommBoxEmulator"]
 

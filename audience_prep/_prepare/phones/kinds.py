@@ -12,8 +12,8 @@ from functools import cache
 import phonenumbers
 import polars as pl
 
-from audience_prep._engine_parse import typed
-from audience_prep._engine_rules import ASCII, UNKNOWN, leading_digits, number_type, rules
+from audience_prep._prepare.phones.parse import typed
+from audience_prep._prepare.phones.rules import ASCII, UNKNOWN, leading_digits, number_type, rules
 
 _OPEN = pl.col("status").is_null()
 

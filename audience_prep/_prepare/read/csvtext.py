@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from audience_prep._decode import SAMPLE_BYTES, CsvBody
+from audience_prep._prepare.read.decode import SAMPLE_BYTES, CsvBody
 
 #: Delimiters the sniffer may choose from, most common first.
 DELIMITERS = ",;\t|"

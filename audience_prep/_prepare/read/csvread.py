@@ -1,4 +1,4 @@
-"""Turn rows of text (from a CSV, a sheet or a frame) into a RawTable with its header found."""
+"""Delimited text into a RawTable: decode, sniff, find the header, flag ragged rows."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import polars as pl
 
-from audience_prep._csvtext import (
-    HEADER_SEARCH_ROWS,
+from audience_prep._errors import ConfigurationError, SourceReadError
+from audience_prep._prepare.read.csvtext import (
     is_ragged,
     leading_records,
     line_count,
@@ -23,65 +22,15 @@ from audience_prep._csvtext import (
     read_records,
     sniff_delimiter,
 )
-from audience_prep._decode import CsvBody, DecodedBody, open_body
-from audience_prep._errors import ConfigurationError, SourceReadError
-from audience_prep._text import first_line, strip_text
-from audience_prep._working import FILE, MALFORMED, RESERVED, ROW
+from audience_prep._prepare.read.decode import CsvBody, DecodedBody, open_body
+from audience_prep._prepare.read.table import RawTable, table_from_rows
+from audience_prep._text import first_line
 
-log = logging.getLogger(__name__)
+__all__ = ["read_csv_table"]
 
-if TYPE_CHECKING:
-    from audience_prep._sources import RawTable
+log = logging.getLogger("audience_prep")
 
 _NOT_TABULAR_SHARE = 0.5
-
-
-def table_from_rows(
-    rows: pl.DataFrame,
-    name: str,
-    fmt: str,
-    header_row: int | None,
-    is_header: Callable[[Sequence[str]], bool] | None,
-    *,
-    malformed: pl.Series | None = None,
-    row_offset: int = 0,
-) -> RawTable:
-    """Find the header among ``rows`` (all text), then number and clean the data rows.
-
-    ``row_offset`` is the number of rows above ``rows`` in the file (already skipped).
-    """
-    from audience_prep._sources import RawTable
-
-    if rows.height == 0 or rows.width == 0:
-        raise SourceReadError(name, "the file has no header row.", hint="Export it with headers.")
-    # Files are read in many chunks; the row number and file columns below come in one, and
-    # polars puts every column of such a frame in one chunk before each query on it. Doing
-    # it once here copies the cells once instead of per query.
-    rows = rows.rechunk()
-    index = locate_header(rows.head(HEADER_SEARCH_ROWS).rows(), header_row, is_header)
-    if not 0 <= index < rows.height:
-        raise SourceReadError(
-            name, f"header_row={header_row} is past the end of the file ({rows.height} rows)."
-        )
-    cells = [strip_text(c) if c is not None else "" for c in rows.row(index)]
-    data = rows.slice(index + 1)
-    keep = [i for i, c in enumerate(cells) if c or _has_data(data, rows.columns[i])]
-    headers = _unique_headers([cells[i] for i in keep])
-    frame = data.select(
-        *(pl.col(rows.columns[i]).alias(h) for i, h in zip(keep, headers, strict=True)),
-        pl.int_range(pl.len(), dtype=pl.Int64).add(row_offset + index + 2).alias(ROW),
-        pl.lit(name, pl.String).alias(FILE),
-        (malformed if malformed is not None else pl.lit(False)).alias(MALFORMED),
-    )
-    table = RawTable(
-        source=name,
-        headers=tuple(headers),
-        frame=frame,
-        format=fmt,
-        header_row=row_offset + index + 1,
-        files=(name,),
-    )
-    return _drop_empty(table)
 
 
 def read_csv_table(
@@ -243,11 +192,6 @@ def _exact_rows(body: CsvBody, sep: str, skip: int) -> tuple[pl.DataFrame, pl.Se
     return frame, pl.Series("malformed", flags, dtype=pl.Boolean)
 
 
-def _has_data(frame: pl.DataFrame, column: str) -> bool:
-    """A column with an empty header is kept only when some row has a value in it."""
-    return frame.get_column(column).null_count() < frame.height
-
-
 def _check_tabular(name: str, malformed: pl.Series, width: int) -> None:
     """Most rows at odds with the header: the delimiter is wrong or the file is not a table."""
     bad = int(malformed.sum() or 0)
@@ -258,43 +202,3 @@ def _check_tabular(name: str, malformed: pl.Series, width: int) -> None:
             "this is not a table with that delimiter.",
             hint="Pass delimiter= (and header_row= if titles sit above the header).",
         )
-
-
-def _drop_empty(table: RawTable) -> RawTable:
-    """Skip rows whose every cell is empty; they are counted, not rejected.
-
-    Only rows whose first cell is empty can be blank, so the full check runs on those alone.
-    """
-    cells = list(table.headers)
-    if not cells:
-        return table
-
-    def empty(column: str) -> pl.Expr:
-        return pl.col(column).is_null() | pl.col(column).str.contains(r"^\s*$")
-
-    candidates = table.frame.with_row_index("__at").filter(empty(cells[0]))
-    blank_at = candidates.filter(
-        pl.all_horizontal(empty(c) for c in cells[1:]) if cells[1:] else pl.lit(True),
-        ~pl.col(MALFORMED),
-    ).get_column("__at")
-    if not blank_at.len():
-        return table
-    keep = pl.Series("keep", [], dtype=pl.Boolean).extend_constant(True, table.frame.height)
-    keep = keep.scatter(blank_at, False)
-    frame = table.frame.filter(keep)
-    return replace(table, frame=frame, empty_rows_skipped=blank_at.len())
-
-
-def _unique_headers(headers: list[str]) -> list[str]:
-    """Name empty headers ``column_N`` and number repeated ones ``Name (2)``, ``Name (3)``."""
-    out: list[str] = []
-    seen: set[str] = set()
-    for index, header in enumerate(headers, start=1):
-        base = header or f"column_{index}"
-        candidate, n = base, 1
-        while candidate in seen or candidate in RESERVED:
-            n += 1
-            candidate = f"{base} ({n})"
-        seen.add(candidate)
-        out.append(candidate)
-    return out

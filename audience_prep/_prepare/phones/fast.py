@@ -35,9 +35,19 @@ from typing import Any, Final
 import phonenumbers
 import polars as pl
 
-from audience_prep._engine_parse import NSN, finish_parse, typed
-from audience_prep._engine_read import BARE, DIGITS, IDX, MAX_INPUT, NNN, PLUS, REGION, STATUS
-from audience_prep._engine_rules import (
+from audience_prep._prepare.phones.oracle import BARE_DIGITS
+from audience_prep._prepare.phones.parse import NSN, finish_parse, typed
+from audience_prep._prepare.phones.read import (
+    BARE,
+    DIGITS,
+    IDX,
+    MAX_INPUT,
+    NNN,
+    PLUS,
+    REGION,
+    STATUS,
+)
+from audience_prep._prepare.phones.rules import (
     ASCII,
     FIXED_LINE_OR_MOBILE,
     MOBILE,
@@ -47,7 +57,6 @@ from audience_prep._engine_rules import (
     rules,
     starts_with_idd,
 )
-from audience_prep._phones import BARE_DIGITS
 
 #: The cells the lane reads: the general engine's shape, without dots and whitespace other
 #: than spaces. The ISO dates among them are left to the general engine (see the filter in

@@ -22,17 +22,18 @@ from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 import polars as pl
 
-from audience_prep._decode import CsvBody
 from audience_prep._errors import ConfigurationError, SourceReadError
+from audience_prep._prepare.read.csvread import read_csv_table
+from audience_prep._prepare.read.decode import CsvBody
+from audience_prep._prepare.read.table import RawTable, table_from_rows
+from audience_prep._prepare.working import FILE, MALFORMED, ROW
 from audience_prep._progress import ProgressCallback, ignore
-from audience_prep._tabular import read_csv_table, table_from_rows
 from audience_prep._text import first_line
-from audience_prep._working import FILE, MALFORMED, ROW
 
 if TYPE_CHECKING:
     import pandas as pd
 
-from audience_prep._excel import read_excel_bytes
+from audience_prep._prepare.read.excel import read_excel_bytes
 
 Source: TypeAlias = (
     "str | Path | bytes | IO[bytes] | pl.DataFrame | pl.LazyFrame | pd.DataFrame"
@@ -43,7 +44,7 @@ EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
 CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".tab"})
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 
-__all__ = ["FILE", "MALFORMED", "ROW", "RawTable", "ReadOptions", "Source", "read_source"]
+__all__ = ["ReadOptions", "Source", "read_source"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,22 +58,6 @@ class ReadOptions:
     is_header: Callable[[Sequence[str]], bool] | None = None
     region: str | None = None
     progress: ProgressCallback | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RawTable:
-    """A source read as text: headers, data rows (with ROW, FILE, MALFORMED) and provenance."""
-
-    source: str
-    headers: tuple[str, ...]
-    frame: pl.DataFrame
-    format: str
-    encoding: str | None = None
-    delimiter: str | None = None
-    sheet: str | None = None
-    header_row: int = 1
-    empty_rows_skipped: int = 0
-    files: tuple[str, ...] = ()
 
 
 def read_source(source: Source, options: ReadOptions | None = None) -> RawTable:

@@ -14,19 +14,17 @@ import phonenumbers
 import polars as pl
 from pandera.errors import SchemaErrors
 
-from audience_prep._columns import ColumnMapping, map_columns
-from audience_prep._dedupe import Keep, check_keep, plan_dedupe
 from audience_prep._errors import ConfigurationError, InternalValidationError, MappingError
-from audience_prep._normalize import ENGINES, Engine, PhoneOptions, normalize_phones
-from audience_prep._phones import PhoneFormat, check_phone_format, check_region
-from audience_prep._progress import ProgressCallback, ignore
-from audience_prep._rejects import build_rejected, rejected_rows
-from audience_prep._report import PrepReport
-from audience_prep._schema import AudienceSchema, load_schema
-from audience_prep._sources import RawTable, ReadOptions, Source, read_source
-from audience_prep._text import header_key
-from audience_prep._version import __version__
-from audience_prep._working import (
+from audience_prep._prepare.columns import ColumnMapping, map_columns
+from audience_prep._prepare.dedupe import Keep, check_keep, plan_dedupe
+from audience_prep._prepare.phones.normalize import ENGINES, Engine, PhoneOptions, normalize_phones
+from audience_prep._prepare.phones.oracle import PhoneFormat, check_phone_format, check_region
+from audience_prep._prepare.read.sources import ReadOptions, Source, read_source
+from audience_prep._prepare.read.table import RawTable
+from audience_prep._prepare.rejects import build_rejected, rejected_rows
+from audience_prep._prepare.report import PrepReport
+from audience_prep._prepare.schema import AudienceSchema, load_schema
+from audience_prep._prepare.working import (
     DUPLICATE_OF,
     DUPLICATE_OF_FILE,
     FILE,
@@ -40,9 +38,12 @@ from audience_prep._working import (
     REGION_RAW,
     ROW,
 )
+from audience_prep._progress import ProgressCallback, ignore
+from audience_prep._text import header_key
+from audience_prep._version import __version__
 
 if TYPE_CHECKING:
-    from audience_prep._client import UploadReport
+    from audience_prep._upload.client import UploadReport
 
 log = logging.getLogger("audience_prep")
 
@@ -78,7 +79,7 @@ class Prepared:
 
     def upload(self, audience_id: str, client: Any = None, **options: Any) -> UploadReport:
         """Replace CommBox audience ``audience_id`` with this audience (see CommBoxClient)."""
-        from audience_prep._client import CommBoxClient
+        from audience_prep._upload.client import CommBoxClient
 
         if client is not None:
             report: UploadReport = client.replace_audience(audience_id, self, **options)

@@ -2,10 +2,10 @@
 
 The engine gives, for every input, exactly the oracle's ``(phone, reason, note)``. It decides
 in polars expressions the values whose reading it can reproduce with certainty, using only
-phonenumbers' metadata (see ``_engine_rules``), and hands everything else to the oracle, once
+phonenumbers' metadata (see ``rules``), and hands everything else to the oracle, once
 per unique (value, region) pair.
 
-First, each region's fast lane (``_engine_fast``) decides its own numbers written plainly, in a
+First, each region's fast lane (``fast``) decides its own numbers written plainly, in a
 few passes over the cells; the rows it leaves go through the general reading below (the plain
 cells among them with the lane's digits: they need no other pre-cleaning).
 
@@ -17,7 +17,7 @@ Decided in vectorised form:
   (optionally after ``(``) with at least 3 digits: ``+CC...``, the region's international
   prefix (00, 011, ...), national format with or without the trunk prefix, digits that start
   with the region's own country code, and the guarded second reading of numbers that lost
-  their ``+`` (:func:`audience_prep._phones.choose_reading`); validity and number type as
+  their ``+`` (:func:`.oracle.choose_reading`); validity and number type as
   ``is_valid_number`` / ``number_type`` decide them, including country codes shared by several
   regions (``region_code_for_number``).
 
@@ -36,9 +36,20 @@ from typing import Any, Final
 import phonenumbers
 import polars as pl
 
-from audience_prep._engine_fast import fast_lane, lane_rules
-from audience_prep._engine_parse import NSN, TYPE, finish_parse, typed
-from audience_prep._engine_read import (
+from audience_prep._prepare.phones.fast import fast_lane, lane_rules
+from audience_prep._prepare.phones.kinds import split_by, with_number_type
+from audience_prep._prepare.phones.oracle import (
+    BARE_DIGITS,
+    FLOAT_ARTIFACT,
+    ISO_DATE,
+    SCIENTIFIC,
+    PhoneFormat,
+    check_phone_format,
+    check_region,
+    normalize_phone,
+)
+from audience_prep._prepare.phones.parse import NSN, TYPE, finish_parse, typed
+from audience_prep._prepare.phones.read import (
     BARE,
     CC,
     DIGITS,
@@ -53,22 +64,11 @@ from audience_prep._engine_read import (
     STRIP,
     readings,
 )
-from audience_prep._engine_rules import (
+from audience_prep._prepare.phones.rules import (
     FIXED_LINE_OR_MOBILE,
     MOBILE,
     UNKNOWN,
     rules,
-)
-from audience_prep._engine_typing import split_by, with_number_type
-from audience_prep._phones import (
-    BARE_DIGITS,
-    FLOAT_ARTIFACT,
-    ISO_DATE,
-    SCIENTIFIC,
-    PhoneFormat,
-    check_phone_format,
-    check_region,
-    normalize_phone,
 )
 
 __all__ = ["normalize_series"]
@@ -159,7 +159,7 @@ def normalize_series(
 def _fast_lanes(
     inputs: pl.DataFrame, mobile_only: bool
 ) -> tuple[list[pl.DataFrame], list[pl.DataFrame], pl.DataFrame]:
-    """The rows the fast lane of their region decides (``_engine_fast``), the plain cells it
+    """The rows the fast lane of their region decides (``fast``), the plain cells it
     leaves, already read (IDX, REGION, DIGITS, PLUS, BARE), and the rows of ``inputs`` that
     are in neither."""
     lanes = [
@@ -197,12 +197,12 @@ def _input_frame(values: pl.Series, regions: pl.Series | str) -> pl.DataFrame:
 
 
 def _trimmed(raw: pl.Expr) -> pl.Expr:
-    """Steps 3-4 of :func:`audience_prep._phones.preclean` for ASCII cells."""
+    """Steps 3-4 of :func:`.oracle.preclean` for ASCII cells."""
     return raw.str.strip_chars(_WS).str.strip_prefix("'").str.strip_chars(_WS)
 
 
 def _preclean(raw: pl.Expr, text: pl.Expr) -> pl.Expr:
-    """Steps 1-8 of :func:`audience_prep._phones.preclean` for ASCII cells: STATUS says the
+    """Steps 1-8 of :func:`.oracle.preclean` for ASCII cells: STATUS says the
     rest (a reason, FALLBACK for non-ASCII cells, or null when TEXT is ready to read)."""
     status = (
         pl.when(pl.col(REGION).is_null())
@@ -268,7 +268,7 @@ def _finished(candidates: pl.DataFrame) -> pl.DataFrame:
 
 
 def _choose(plain: pl.DataFrame, second: pl.DataFrame, mobile_only: bool) -> pl.DataFrame:
-    """:func:`audience_prep._phones.choose_reading` and steps 5-6 of ``normalize_phone``.
+    """:func:`.oracle.choose_reading` and steps 5-6 of ``normalize_phone``.
 
     Only the rows with a second reading (SEC) are joined to it."""
     plain = plain.select(IDX, OWN, CC, NSN, TYPE, STATUS, SEC)

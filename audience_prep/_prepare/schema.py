@@ -26,7 +26,7 @@ import pandera.polars as pa
 import polars as pl
 
 from audience_prep._errors import SchemaFileError
-from audience_prep._phones import check_phone_format
+from audience_prep._prepare.phones.oracle import check_phone_format
 from audience_prep._text import header_key
 
 DEFAULT_SCHEMA = "commbox_audience"
@@ -94,7 +94,7 @@ def _builtin_dir() -> Path:
     if packaged.is_dir():
         return packaged
     # An editable install imports the package from the checkout, where schemas/ is a sibling.
-    return Path(__file__).resolve().parent.parent / "schemas"
+    return Path(__file__).resolve().parents[2] / "schemas"
 
 
 def builtin_schemas() -> list[str]:

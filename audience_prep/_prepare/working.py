@@ -1,7 +1,7 @@
 """The names of the working columns the stages keep beside a table's own cells.
 
 A source header equal to one of them is renamed when the table is read (``Name (2)``, see
-``_tabular``), so a working column never hides or doubles a cell of the export.
+``read.table``), so a working column never hides or doubles a cell of the export.
 """
 
 from __future__ import annotations

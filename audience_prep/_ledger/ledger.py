@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
 from audience_prep._errors import ConfigurationError, LedgerError
-from audience_prep._ledger_diff import ReplacementDiff, diff_members, hash_member
-from audience_prep._ledger_files import (
+from audience_prep._ledger.diff import ReplacementDiff, diff_members, hash_member
+from audience_prep._ledger.files import (
     atomic_write,
     default_ledger_dir,
     locked,

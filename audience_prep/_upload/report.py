@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from audience_prep._ledger_diff import ReplacementDiff
+    from audience_prep._ledger.diff import ReplacementDiff
 
 __all__ = ["UploadReport"]
 

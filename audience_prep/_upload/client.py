@@ -17,12 +17,12 @@ from typing import Self
 import httpx
 import tenacity
 
-from audience_prep._client_core import DEFAULT_TIMEOUT, ClientCore, Plan, UploadReport
 from audience_prep._errors import CommBoxError
-from audience_prep._ledger import Ledger
-from audience_prep._payload import AudienceData, SupportsAudienceBytes
-from audience_prep._responses import CommBoxAnswer
-from audience_prep._retry import Backoff, retry_policy
+from audience_prep._ledger.ledger import Ledger
+from audience_prep._upload.core import DEFAULT_TIMEOUT, ClientCore, Plan, UploadReport
+from audience_prep._upload.payload import AudienceData, SupportsAudienceBytes
+from audience_prep._upload.responses import CommBoxAnswer
+from audience_prep._upload.retry import Backoff, retry_policy
 
 __all__ = ["AsyncCommBoxClient", "CommBoxClient", "SupportsAudienceBytes", "UploadReport"]
 
