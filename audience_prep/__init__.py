@@ -36,31 +36,32 @@ from audience_prep._errors import (
     UnexpectedResponseError,
     UnknownRegionError,
 )
-from audience_prep._prepare.phones.oracle import REASONS, PhoneResult, normalize_phone
-from audience_prep._prepare.pipeline import Prepared, prepare
+from audience_prep._prepare.dedupe import Keep
+from audience_prep._prepare.phones.oracle import PhoneFormat, PhoneResult, normalize_phone
+from audience_prep._prepare.pipeline import ExtraColumns, Prepared, prepare
 from audience_prep._prepare.report import PrepReport
 from audience_prep._prepare.schema import AudienceSchema, load_schema
+from audience_prep._progress import ProgressCallback
+from audience_prep._reasons import NOTES, REASONS, Note, Reason
 from audience_prep._version import __version__
 
 if TYPE_CHECKING:
     from audience_prep._ledger.diff import ReplacementDiff
-    from audience_prep._ledger.ledger import Ledger, LedgerEntry
-    from audience_prep._upload.client import (
-        AsyncCommBoxClient,
-        CommBoxClient,
-        SupportsAudienceBytes,
-        UploadReport,
-    )
+    from audience_prep._ledger.ledger import Ledger, LedgerEntry, LedgerMode
+    from audience_prep._upload.client import AsyncCommBoxClient, CommBoxClient
+    from audience_prep._upload.payload import SupportsAudienceBytes
+    from audience_prep._upload.report import UploadReport
 
 #: Names imported on first use: the HTTP client and the ledger are not needed to prepare a
 #: file, and importing them (httpx, asyncio, file locks) costs about 0.15 s.
 _LAZY = {
     "AsyncCommBoxClient": "audience_prep._upload.client",
     "CommBoxClient": "audience_prep._upload.client",
-    "SupportsAudienceBytes": "audience_prep._upload.client",
-    "UploadReport": "audience_prep._upload.client",
+    "SupportsAudienceBytes": "audience_prep._upload.payload",
+    "UploadReport": "audience_prep._upload.report",
     "Ledger": "audience_prep._ledger.ledger",
     "LedgerEntry": "audience_prep._ledger.ledger",
+    "LedgerMode": "audience_prep._ledger.ledger",
     "ReplacementDiff": "audience_prep._ledger.diff",
 }
 
@@ -79,6 +80,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "NOTES",
     "REASONS",
     "AmbiguousColumnsError",
     "AsyncCommBoxClient",
@@ -93,19 +95,26 @@ __all__ = [
     "CommBoxServerError",
     "ConfigurationError",
     "EmptyAudienceError",
+    "ExtraColumns",
     "GuardError",
     "InputError",
     "InternalValidationError",
+    "Keep",
     "Ledger",
     "LedgerEntry",
     "LedgerError",
+    "LedgerMode",
     "MappingError",
     "MissingColumnError",
     "NoValidRowsError",
+    "Note",
+    "PhoneFormat",
     "PhoneResult",
     "PrepReport",
     "Prepared",
+    "ProgressCallback",
     "RateLimitedError",
+    "Reason",
     "RejectedShareError",
     "ReplacementDiff",
     "SchemaFileError",

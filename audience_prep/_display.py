@@ -10,22 +10,20 @@ from __future__ import annotations
 
 import html
 import re
-import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-import polars as pl
-
-from audience_prep._prepare.phones.oracle import NOTES, REASONS
+from audience_prep._reasons import NOTES, REASONS
 
 if TYPE_CHECKING:
-    from audience_prep._prepare.pipeline import Prepared
-    from audience_prep._prepare.report import PrepReport
-    from audience_prep._upload.report import UploadReport
+    import polars as pl
 
 __all__ = [
+    "DiffLike",
+    "PreparedLike",
+    "ReportLike",
+    "UploadLike",
     "diff_html",
-    "explain_text",
     "mask_phone",
     "mask_phones_in",
     "prepared_html",
@@ -41,12 +39,100 @@ _BAR_PX: Final = 120
 _BAR_COLOR: Final = "#d9534f"
 _CELL: Final = "padding:2px 8px;text-align:left;vertical-align:top"
 _NUM: Final = "padding:2px 8px;text-align:right;vertical-align:top"
-_SUMMARY_SCHEMA: Final[dict[str, pl.DataType]] = {
-    "reason": pl.String(),
-    "count": pl.Int64(),
-    "share": pl.Float64(),
-    "examples": pl.List(pl.String()),
-}
+
+
+class ReportLike(Protocol):
+    """What the displays read of a preparation report (``PrepReport``)."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def format(self) -> str: ...
+    @property
+    def rows_read(self) -> int: ...
+    @property
+    def rows_written(self) -> int: ...
+    @property
+    def rows_rejected(self) -> int: ...
+    @property
+    def rejected_share(self) -> float: ...
+    @property
+    def rejected_by_reason(self) -> Mapping[str, int]: ...
+    @property
+    def column_mapping(self) -> Mapping[str, str]: ...
+    @property
+    def phone_sources(self) -> Mapping[str, int]: ...
+    @property
+    def extra_columns(self) -> Sequence[str]: ...
+    @property
+    def notes(self) -> Mapping[str, int]: ...
+    @property
+    def region(self) -> str | None: ...
+    @property
+    def region_column(self) -> str | None: ...
+    @property
+    def sheet(self) -> str | None: ...
+    @property
+    def header_row(self) -> int: ...
+    @property
+    def empty_rows_skipped(self) -> int: ...
+    @property
+    def keep(self) -> str: ...
+    @property
+    def phone_format(self) -> str: ...
+    @property
+    def mobile_only(self) -> bool: ...
+    @property
+    def sha256(self) -> str: ...
+
+
+class PreparedLike(Protocol):
+    """What the displays read of a prepared audience (``Prepared``)."""
+
+    @property
+    def report(self) -> ReportLike: ...
+    @property
+    def rejected(self) -> pl.DataFrame: ...
+
+
+class UploadLike(Protocol):
+    """What the displays read of an upload report (``UploadReport``)."""
+
+    @property
+    def operation(self) -> str: ...
+    @property
+    def audience_id(self) -> str | None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def rows_uploaded(self) -> int: ...
+    @property
+    def bytes_uploaded(self) -> int: ...
+    @property
+    def filename(self) -> str: ...
+    @property
+    def dry_run(self) -> bool: ...
+    @property
+    def status_code(self) -> int | None: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def diff(self) -> DiffLike | None: ...
+
+
+def _summary_schema() -> dict[str, pl.DataType]:
+    import polars as pl
+
+    return {
+        "reason": pl.String(),
+        "count": pl.Int64(),
+        "share": pl.Float64(),
+        "examples": pl.List(pl.String()),
+    }
 
 
 def mask_phone(text: str) -> str:
@@ -79,8 +165,11 @@ def rejected_summary(
     first ``examples`` rejected rows of that reason, in source order; phones are masked unless
     ``show_phones``.
     """
+    import polars as pl
+
+    schema = _summary_schema()
     if rejected.is_empty():
-        return pl.DataFrame(schema=_SUMMARY_SCHEMA)
+        return pl.DataFrame(schema=schema)
     several_files = rejected["source_file"].n_unique() > 1
     label = pl.format("row {}: ", pl.col("source_row"))
     if several_files:
@@ -96,18 +185,9 @@ def rejected_summary(
     share = pl.col("count") / rows_read if rows_read else pl.lit(0.0)
     return (
         summary.with_columns(share.cast(pl.Float64).alias("share"))
-        .select(list(_SUMMARY_SCHEMA))
+        .select(list(schema))
         .sort(["count", "reason"], descending=[True, False])
     )
-
-
-def explain_text(code: str) -> str:
-    """What a reason code (or a note) means and what to do, as a few plain lines."""
-    if code in REASONS:
-        title, text = f"{code} (reason code)", REASONS[code]
-    else:
-        title, text = f"{code} (note on a kept row)", f"{NOTES[code].capitalize()}."
-    return f"{title}\n{textwrap.fill(text, width=88, initial_indent='  ', subsequent_indent='  ')}"
 
 
 # HTML ------------------------------------------------------------------------------------------
@@ -157,7 +237,7 @@ def _wrap(title: str, sections: Iterable[str]) -> str:
     )
 
 
-def _counts_html(report: PrepReport) -> str:
+def _counts_html(report: ReportLike) -> str:
     rows = [
         ("rows read", report.rows_read),
         ("rows written", report.rows_written),
@@ -168,7 +248,7 @@ def _counts_html(report: PrepReport) -> str:
     return _table(["", "rows"], [[_e(k), _e(v)] for k, v in rows], numeric={1})
 
 
-def _mapping_html(report: PrepReport) -> str:
+def _mapping_html(report: ReportLike) -> str:
     rows = [
         [_e(header), _e(canonical), _e(report.phone_sources.get(header, ""))]
         for header, canonical in report.column_mapping.items()
@@ -207,7 +287,7 @@ def _notes_html(notes: Mapping[str, int]) -> str:
     return _table(["note", "rows", "meaning"], rows, numeric={1})
 
 
-def _settings_html(report: PrepReport) -> str:
+def _settings_html(report: ReportLike) -> str:
     region = report.region or "-"
     if report.region_column:
         region += f" (per row from {report.region_column!r})"
@@ -220,7 +300,7 @@ def _settings_html(report: PrepReport) -> str:
     )
 
 
-def _report_sections(report: PrepReport, examples: Mapping[str, list[str]] | None) -> list[str]:
+def _report_sections(report: ReportLike, examples: Mapping[str, list[str]] | None) -> list[str]:
     sections = [_counts_html(report), _settings_html(report)]
     sections.append(_section("Column mapping", _mapping_html(report)))
     if report.rejected_by_reason:
@@ -235,12 +315,12 @@ def _report_sections(report: PrepReport, examples: Mapping[str, list[str]] | Non
     return sections
 
 
-def report_html(report: PrepReport) -> str:
+def report_html(report: ReportLike) -> str:
     """A PrepReport as HTML: counts, settings, mapping, rejects by reason with bars, notes."""
     return _wrap(f"PrepReport: {report.source}", _report_sections(report, None))
 
 
-def prepared_html(prepared: Prepared, *, show_phones: bool = False, examples: int = 3) -> str:
+def prepared_html(prepared: PreparedLike, *, show_phones: bool = False, examples: int = 3) -> str:
     """A Prepared as HTML: the report plus a few example rows per reason (phones masked)."""
     summary = rejected_summary(
         prepared.rejected, prepared.report.rows_read, examples=examples, show_phones=show_phones
@@ -250,7 +330,7 @@ def prepared_html(prepared: Prepared, *, show_phones: bool = False, examples: in
     return _wrap(title, _report_sections(prepared.report, lines))
 
 
-def upload_html(report: UploadReport) -> str:
+def upload_html(report: UploadLike) -> str:
     """An UploadReport as HTML: what was sent, where, and what CommBox answered."""
     if report.dry_run:
         outcome = "dry run: nothing was sent"
@@ -268,7 +348,7 @@ def upload_html(report: UploadReport) -> str:
         ("sha256", report.sha256[:12]),
     ]
     table = _table(["", "value"], [[_e(k), _e(v)] for k, v in rows], numeric=set())
-    diff = getattr(report, "diff", None)  # set when the upload went through a ledger
+    diff = report.diff  # set when the upload went through a ledger
     extra = [] if diff is None else [_section("Members", _diff_body(diff, show_phones=False))]
     return _wrap("UploadReport", [table, *extra])
 

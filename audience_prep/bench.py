@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from audience_prep.cli._bench import generate, main
-
-__all__ = ["generate", "main"]
+from audience_prep.cli._bench import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -164,7 +164,7 @@ def test_history_lists_the_entries(
     document = json.loads(run("history", AUDIENCE, "--json").stdout)
     assert [e["entry_id"] for e in document["entries"]] == [1, 2]
     assert document["entries"][1]["diff"]["removed"] == 5
-    assert document["host"] == f"127.0.0.1:{emulator.port}"
+    assert document["host"] == f"localhost:{emulator.port}"
 
 
 def test_history_of_an_unknown_audience_is_empty(emulator: CommBoxEmulator, audience: str) -> None:

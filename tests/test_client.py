@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from audience_prep import AsyncCommBoxClient, CommBoxClient, UploadReport
 from audience_prep._errors import (
     AudienceNotFoundError,
     AudienceRejectedError,
@@ -28,7 +29,6 @@ from audience_prep._errors import (
     SourceReadError,
     UnexpectedResponseError,
 )
-from audience_prep._upload.client import AsyncCommBoxClient, CommBoxClient, UploadReport
 from audience_prep._upload.payload import count_csv_rows
 from audience_prep._upload.responses import retry_after_seconds
 from audience_prep.emulator import CommBoxEmulator, EmulatorState, create_app

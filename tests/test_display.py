@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 import audience_prep as ap
+from audience_prep import NOTES
 from audience_prep._display import diff_html, mask_phone, mask_phones_in, upload_html
-from audience_prep._prepare.phones.oracle import NOTES
 from audience_prep.cli import cli
 
 SAMPLE = str(Path(ap.__file__).parent / "data" / "sample_export.csv")

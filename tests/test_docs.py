@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import audience_prep as ap
-from audience_prep._prepare.phones.oracle import NOTES
+from audience_prep import NOTES
 from audience_prep.cli import cli
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")

@@ -155,7 +155,7 @@ def test_a_first_upload_passes_and_is_recorded_with_its_manifest(
     assert report.ledger_entry == entry.entry_id == 1
     assert entry.status == "ok"
     assert (entry.rows, entry.members, entry.sha256) == (10, 10, report.sha256)
-    assert entry.host == f"127.0.0.1:{emulator.port}"
+    assert entry.host == f"localhost:{emulator.port}"
     assert entry.manifest["audience_prep_version"] == ap.__version__
     assert entry.manifest["phonenumbers_version"]
     assert entry.manifest["input"] == [{"name": str(path), "sha256": report.sha256}]
@@ -519,3 +519,43 @@ def test_the_async_client_records_and_guards(emulator: CommBoxEmulator, audience
     assert len(stored) == 3
     assert last["operation"] == "rollback"
     assert emulator.state.rows(audience) == rows_of(csv_of(PHONES))
+
+
+@pytest.mark.parametrize(
+    ("spelling", "key"),
+    [
+        ("https://api.commbox.io/", "api.commbox.io"),
+        ("https://api.commbox.io", "api.commbox.io"),
+        ("api.commbox.io", "api.commbox.io"),
+        ("API.CommBox.io.", "api.commbox.io"),
+        ("https://api.commbox.io:443/v1/", "api.commbox.io"),
+        ("api.commbox.io:443", "api.commbox.io"),
+        ("https://api.commbox.io:8443/", "api.commbox.io:8443"),
+        ("http://127.0.0.1:8765/", "localhost:8765"),
+        ("127.0.0.1:8765", "localhost:8765"),
+        ("localhost:8765", "localhost:8765"),
+        ("http://[::1]:8765", "localhost:8765"),
+        ("[::1]:8765", "localhost:8765"),
+        ("http://127.0.0.2:80/", "localhost"),
+        (" https://api.commbox.io/ ", "api.commbox.io"),
+    ],
+)
+def test_a_host_has_one_ledger_key_however_its_url_is_spelled(spelling: str, key: str) -> None:
+    assert Ledger.host_key(spelling) == key
+
+
+@pytest.mark.parametrize("bad", ["", "https://", "https://host:99999/"])
+def test_a_base_url_without_a_host_or_with_a_bad_port_is_refused(bad: str) -> None:
+    with pytest.raises(ConfigurationError):
+        Ledger.host_key(bad)
+
+
+def test_history_finds_an_audience_under_any_spelling_of_its_host_and_id(
+    emulator: CommBoxEmulator, ledger_dir: Path, audience: str
+) -> None:
+    with client(emulator, ledger_dir) as c:
+        c.replace_audience(audience, csv_of(PHONES))
+    ledger = Ledger(ledger_dir)
+    for host in (emulator.url, f"localhost:{emulator.port}", f"[::1]:{emulator.port}"):
+        [entry] = ledger.history(f" {audience} ", host=host)
+        assert entry.audience_id == audience

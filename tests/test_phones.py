@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audience_prep import PhoneResult, UnknownRegionError, normalize_phone
+from audience_prep import REASONS, PhoneResult, UnknownRegionError, normalize_phone
 from audience_prep._errors import ConfigurationError
-from audience_prep._prepare.phones.oracle import REASONS, check_region, preclean, region_from_name
+from audience_prep._prepare.phones.oracle import check_region, preclean, region_from_name
 
 PRECLEAN_TABLE = [
     # (raw, expected cleaned text or rejection)

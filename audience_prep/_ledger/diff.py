@@ -22,14 +22,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from audience_prep._errors import ConfigurationError, ShrinkGuardError, SourceReadError
+from audience_prep._errors import SourceReadError
 
 if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
     "ReplacementDiff",
-    "check_shrink",
     "diff_members",
     "hash_member",
     "member_key",
@@ -215,38 +214,3 @@ def diff_members(
         _sets=(added, frozenset(removed), kept),
         **previous_facts,
     )
-
-
-def check_shrink(
-    diff: ReplacementDiff | None,
-    *,
-    audience_id: str,
-    rows: int,
-    max_removed_share: float,
-    min_rows: int,
-    allow_shrink: bool,
-) -> None:
-    """Refuse a replacement that removes too much of the audience or leaves too few rows.
-
-    ``max_removed_share`` (0 to 1) bounds the share of the previous members removed; a first
-    upload (or no ledger) has nothing to remove. ``min_rows`` applies to every replacement.
-    ``allow_shrink=True`` lets both through (after validating the values).
-    """
-    if not 0.0 <= max_removed_share <= 1.0:
-        raise ConfigurationError(
-            f"max_removed_share must be between 0 and 1, got {max_removed_share!r}."
-        )
-    if min_rows < 0:
-        raise ConfigurationError(f"min_rows must not be negative, got {min_rows}.")
-    if allow_shrink:
-        return
-    if rows < min_rows:
-        raise ShrinkGuardError(audience_id, rows=rows, min_rows=min_rows)
-    if diff is not None and diff.removed_share > max_removed_share:
-        raise ShrinkGuardError(
-            audience_id,
-            rows=rows,
-            previous_members=diff.previous_members,
-            removed=diff.removed,
-            max_removed_share=max_removed_share,
-        )

@@ -37,6 +37,7 @@ from audience_prep._ledger.files import (
     read_bytes,
     safe_name,
 )
+from audience_prep._ledger.hosts import ledger_host
 
 __all__ = ["DEFAULT_MAX_KEPT_BYTES", "Ledger", "LedgerEntry", "LedgerMode", "now_iso"]
 
@@ -132,13 +133,20 @@ class Ledger:
         self.max_kept_bytes = max_kept_bytes
         self.lock_timeout = lock_timeout
 
+    #: The host key of a CommBox base URL or host, in any spelling (see the ``history`` docs).
+    host_key = staticmethod(ledger_host)
+
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r}, mode={self.mode!r}, keep_files={self.keep_files})"
 
     # --- reading ---------------------------------------------------------------------------
 
     def history(self, audience_id: str, *, host: str) -> list[LedgerEntry]:
-        """Every entry for one audience at one CommBox host, oldest first."""
+        """Every entry for one audience at one CommBox host, oldest first.
+
+        ``host`` is the CommBox base URL or host in any spelling (``https://api.commbox.io/``,
+        ``api.commbox.io``; every loopback host is one): see :func:`ledger_host`.
+        """
         directory = self._audience_dir(host, audience_id)
         if not directory.is_dir():
             return []
@@ -265,7 +273,8 @@ class Ledger:
     # --- internals -------------------------------------------------------------------------
 
     def _audience_dir(self, host: str, audience_id: str) -> Path:
-        return self.path / "audiences" / safe_name(host.replace(":", "_")) / safe_name(audience_id)
+        key = ledger_host(host).replace(":", "_")
+        return self.path / "audiences" / safe_name(key) / safe_name(str(audience_id).strip())
 
     def _hasher(self) -> Any:
         salt = self.salt()

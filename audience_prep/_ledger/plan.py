@@ -1,31 +1,27 @@
-"""How the CommBox clients use the ledger: resolve it, plan an entry, pick a rollback target.
+"""What the uploader asks of the ledger: resolve it, name a host, draft an entry, pick a rollback.
 
-Kept apart from ``_client_core`` so the clients' policy stays readable; nothing here does HTTP.
+Nothing here does HTTP or knows the uploader's types: an upload is described by its bytes' facts
+(rows, SHA-256, file name) and the plain data the uploader hands over.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import httpx
 
 from audience_prep._errors import ConfigurationError, LedgerError
 from audience_prep._ledger.diff import ReplacementDiff, read_members
 from audience_prep._ledger.ledger import Ledger, LedgerEntry, now_iso
-from audience_prep._upload.payload import AudienceData, AudiencePayload, SupportsAudienceBytes
-from audience_prep._version import __version__
 
-__all__ = ["LedgerPlan", "host_of", "pick_rollback", "plan_entry", "resolve_ledger"]
-
-_PREPARE_OPTIONS = (
-    "region", "region_column", "phone_format", "mobile_only", "keep", "schema",
-    "column_mapping", "encoding", "delimiter", "sheet", "header_row",
-)  # fmt: skip
+__all__ = [
+    "LedgerPlan",
+    "UploadFacts",
+    "draft_entry",
+    "pick_rollback",
+    "resolve_ledger",
+]
 
 
 @dataclass(frozen=True)
@@ -35,6 +31,22 @@ class LedgerPlan:
     members: frozenset[str]
     diff: ReplacementDiff | None
     draft: LedgerEntry
+
+
+@dataclass(frozen=True)
+class UploadFacts:
+    """One upload as the ledger records it: the file's bytes and facts, and where it came from.
+
+    ``manifest`` says what reproduces the upload (versions, options, inputs); ``prepare`` is
+    the preparation report as plain data, when the file was prepared.
+    """
+
+    content: bytes
+    filename: str
+    rows: int
+    sha256: str
+    manifest: Mapping[str, Any]
+    prepare: Mapping[str, Any] | None = None
 
 
 def resolve_ledger(
@@ -52,31 +64,20 @@ def resolve_ledger(
     raise TypeError(f"ledger must be a bool or a Ledger, got {type(ledger).__name__}")
 
 
-def host_of(base_url: str) -> str:
-    """The host (and port, when given) an audience id belongs to."""
-    url = httpx.URL(base_url)
-    return f"{url.host}:{url.port}" if url.port else url.host
-
-
-def plan_entry(
+def draft_entry(
     ledger: Ledger,
     *,
     operation: str,
     audience_id: str,
     host: str,
-    data: AudienceData,
-    payload: AudiencePayload,
-    options: dict[str, Any],
-    manifest: dict[str, Any] | None = None,
+    upload: UploadFacts,
     rollback_of: int | None = None,
 ) -> LedgerPlan:
-    """Read the payload's members, compare them with the ledger (for a replace) and draft."""
-    members = read_members(payload.content, source=payload.filename)
+    """Read the upload's members, compare them with the ledger (for a replace) and draft."""
+    members = read_members(upload.content, source=upload.filename)
     diff = None
     if operation != "create":
-        diff = ledger.compare(audience_id, members, host=host, rows=payload.rows)
-    prepared = data.report if isinstance(data, SupportsAudienceBytes) else None
-    to_dict = getattr(prepared, "to_dict", None)
+        diff = ledger.compare(audience_id, members, host=host, rows=upload.rows)
     draft = LedgerEntry(
         entry_id=0,
         audience_id=audience_id,
@@ -84,56 +85,18 @@ def plan_entry(
         status="pending",
         operation=operation,
         created_at=now_iso(),
-        rows=payload.rows,
+        rows=upload.rows,
         members=len(members),
-        sha256=payload.sha256,
-        bytes=len(payload.content),
-        filename=payload.filename,
+        sha256=upload.sha256,
+        bytes=len(upload.content),
+        filename=upload.filename,
         mode=ledger.mode,
-        manifest=manifest or _manifest(data, payload, options),
+        manifest=dict(upload.manifest),
         diff=None if diff is None else diff.to_dict(),
-        prepare=to_dict() if callable(to_dict) else None,
+        prepare=None if upload.prepare is None else dict(upload.prepare),
         rollback_of=rollback_of,
     )
     return LedgerPlan(members, diff, draft)
-
-
-def _manifest(
-    data: AudienceData, payload: AudiencePayload, options: dict[str, Any]
-) -> dict[str, Any]:
-    """What reproduces this upload: versions, options and the input files' names and hashes."""
-    report = data.report if isinstance(data, SupportsAudienceBytes) else None
-    prepare = {name: getattr(report, name) for name in _PREPARE_OPTIONS if hasattr(report, name)}
-    phonenumbers_version = getattr(report, "phonenumbers_version", None)
-    if phonenumbers_version is None:
-        phonenumbers_version = importlib.metadata.version("phonenumbers")
-    return {
-        "audience_prep_version": __version__,
-        "phonenumbers_version": phonenumbers_version,
-        "options": {"prepare": prepare, "upload": options},
-        "input": _inputs(data, payload),
-    }
-
-
-def _inputs(data: AudienceData, payload: AudiencePayload) -> list[dict[str, str | None]]:
-    if isinstance(data, SupportsAudienceBytes):
-        names = list(getattr(data.report, "files", None) or [])
-        names = names or [str(getattr(data.report, "source", "a prepared audience"))]
-        return [{"name": name, "sha256": _file_sha256(name)} for name in names]
-    if isinstance(data, str | os.PathLike):
-        return [{"name": str(data), "sha256": payload.sha256}]
-    return [{"name": None, "sha256": payload.sha256}]
-
-
-def _file_sha256(name: str) -> str | None:
-    path = Path(name)
-    try:
-        if not path.is_file():
-            return None
-        with path.open("rb") as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest()
-    except OSError:
-        return None
 
 
 def pick_rollback(entries: list[LedgerEntry], to: int | None, *, audience_id: str) -> LedgerEntry:

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, get_args
 
 import phonenumbers
 import polars as pl
@@ -39,16 +39,18 @@ from audience_prep._prepare.working import (
     ROW,
 )
 from audience_prep._progress import ProgressCallback, ignore
+from audience_prep._reasons import Reason
 from audience_prep._text import header_key
 from audience_prep._version import __version__
 
 if TYPE_CHECKING:
-    from audience_prep._upload.client import UploadReport
+    from audience_prep._upload.client import CommBoxClient
+    from audience_prep._upload.report import UploadReport
 
 log = logging.getLogger("audience_prep")
 
 ExtraColumns = Literal["keep", "drop"]
-EXTRA_COLUMNS: Final = ("keep", "drop")
+EXTRA_COLUMNS: Final = get_args(ExtraColumns)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -77,15 +79,43 @@ class Prepared:
         target.write_bytes(self._csv)
         return target
 
-    def upload(self, audience_id: str, client: Any = None, **options: Any) -> UploadReport:
-        """Replace CommBox audience ``audience_id`` with this audience (see CommBoxClient)."""
+    def upload(
+        self,
+        audience_id: str,
+        client: CommBoxClient | None = None,
+        *,
+        dry_run: bool = False,
+        allow_empty: bool = False,
+        max_rejected_share: float = 0.5,
+        max_removed_share: float = 0.3,
+        min_rows: int = 0,
+        allow_shrink: bool = False,
+    ) -> UploadReport:
+        """Replace CommBox audience ``audience_id`` with this audience.
+
+        The same as ``client.replace_audience(audience_id, prepared, ...)`` (see
+        ``CommBoxClient`` for the guards); without ``client``, a ``CommBoxClient()`` configured
+        from the environment is opened for this one upload. This is the one place the prepare
+        stage reaches the uploader, imported only when called.
+        """
         from audience_prep._upload.client import CommBoxClient
 
+        def send(to: CommBoxClient) -> UploadReport:
+            return to.replace_audience(
+                audience_id,
+                self,
+                dry_run=dry_run,
+                allow_empty=allow_empty,
+                max_rejected_share=max_rejected_share,
+                max_removed_share=max_removed_share,
+                min_rows=min_rows,
+                allow_shrink=allow_shrink,
+            )
+
         if client is not None:
-            report: UploadReport = client.replace_audience(audience_id, self, **options)
-            return report
+            return send(client)
         with CommBoxClient() as own:
-            return own.replace_audience(audience_id, self, **options)
+            return send(own)
 
     def rejected_summary(self, *, examples: int = 3, show_phones: bool = False) -> pl.DataFrame:
         """Rejects by reason: ``reason``, ``count``, ``share`` (of rows read), ``examples``.
@@ -398,7 +428,7 @@ def _report(
         rows_written=frame.height,
         rows_rejected=rejected.height,
         rejected_by_reason={str(k): int(v) for k, v in by_reason.items()},
-        duplicates=int(by_reason.get("duplicate", 0)),
+        duplicates=int(by_reason.get(Reason.DUPLICATE, 0)),
         column_mapping=mapping.as_report(schema.phone_column),
         phone_sources={s: int(from_counts.get(s, 0)) for s in mapping.phone_sources},
         notes={str(k): int(v) for k, v in notes.items()},

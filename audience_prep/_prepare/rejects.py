@@ -16,6 +16,7 @@ from audience_prep._prepare.working import (
     REGION_RAW,
     ROW,
 )
+from audience_prep._reasons import Reason
 
 #: Leading columns of ``Prepared.rejected``, before the row's original cells.
 META_COLUMNS = ("source_file", "source_row", "raw_phone", "reason", "message", "duplicate_of")
@@ -49,7 +50,10 @@ def build_rejected(rows: pl.DataFrame, malformed: pl.DataFrame, table: RawTable)
     ]
     is_duplicate = pl.col(DUPLICATE_OF).is_not_null()
     rows = rows.with_columns(
-        pl.when(is_duplicate).then(pl.lit("duplicate")).otherwise(pl.col(REASON)).alias(REASON)
+        pl.when(is_duplicate)
+        .then(pl.lit(Reason.DUPLICATE.value))
+        .otherwise(pl.col(REASON))
+        .alias(REASON)
     )
     rejected = rows.select(
         pl.col(FILE).alias("source_file"),
@@ -66,7 +70,7 @@ def build_rejected(rows: pl.DataFrame, malformed: pl.DataFrame, table: RawTable)
         pl.col(FILE).alias("source_file"),
         pl.col(ROW).alias("source_row"),
         pl.lit(None, pl.String).alias("raw_phone"),
-        pl.lit("malformed_row").alias("reason"),
+        pl.lit(Reason.MALFORMED_ROW.value).alias("reason"),
         pl.lit(
             f"the row does not have the header's {len(table.headers)} fields "
             "(a stray delimiter or quote)"
@@ -124,18 +128,18 @@ def _message(reason: str | None, columns: list[str], several_files: bool) -> pl.
     region_cell = pl.col(REGION_RAW).fill_null("") if REGION_RAW in columns else pl.lit("")
     raw = pl.col(RAW).fill_null("")
     region = pl.col(REGION).fill_null("?")
-    if reason == "duplicate":
+    if reason == Reason.DUPLICATE:
         return _duplicate_message(several_files)
-    if reason == "missing_phone":
+    if reason == Reason.MISSING_PHONE:
         return pl.lit("no phone number in the phone columns")
-    if reason == "unparseable":
+    if reason == Reason.UNPARSEABLE:
         return pl.format("'{}' cannot be read as a phone number (region {})", raw, region)
-    if reason == "invalid_number":
+    if reason == Reason.INVALID_NUMBER:
         return pl.format("'{}' is not a valid phone number (region {})", raw, region)
-    if reason == "not_mobile":
+    if reason == Reason.NOT_MOBILE:
         return pl.format("'{}' is valid but not a mobile number", raw)
-    if reason == "scientific_notation":
+    if reason == Reason.SCIENTIFIC_NOTATION:
         return pl.format("'{}' is in scientific notation: digits were lost; re-export as text", raw)
-    if reason == "unknown_region":
+    if reason == Reason.UNKNOWN_REGION:
         return pl.format("region '{}' names no known country and no default region", region_cell)
     return pl.lit(reason, pl.String)

@@ -19,12 +19,14 @@ import tenacity
 
 from audience_prep._errors import CommBoxError
 from audience_prep._ledger.ledger import Ledger
-from audience_prep._upload.core import DEFAULT_TIMEOUT, ClientCore, Plan, UploadReport
-from audience_prep._upload.payload import AudienceData, SupportsAudienceBytes
+from audience_prep._upload.core import DEFAULT_TIMEOUT, ClientCore, Plan
+from audience_prep._upload.guards import Guards
+from audience_prep._upload.payload import AudienceData
+from audience_prep._upload.report import UploadReport
 from audience_prep._upload.responses import CommBoxAnswer
 from audience_prep._upload.retry import Backoff, retry_policy
 
-__all__ = ["AsyncCommBoxClient", "CommBoxClient", "SupportsAudienceBytes", "UploadReport"]
+__all__ = ["AsyncCommBoxClient", "CommBoxClient"]
 
 
 class CommBoxClient(ClientCore):
@@ -107,13 +109,13 @@ class CommBoxClient(ClientCore):
 
         ``data`` is a prepared audience, CSV bytes, or a path to a .csv or .xlsx file.
         """
-        guards = {
-            "allow_empty": allow_empty,
-            "max_rejected_share": max_rejected_share,
-            "max_removed_share": max_removed_share,
-            "min_rows": min_rows,
-            "allow_shrink": allow_shrink,
-        }
+        guards = Guards(
+            allow_empty=allow_empty,
+            max_rejected_share=max_rejected_share,
+            max_removed_share=max_removed_share,
+            min_rows=min_rows,
+            allow_shrink=allow_shrink,
+        )
         plan = self._plan_replace(audience_id, data, guards=guards)
         return self._run(plan, dry_run=dry_run)
 
@@ -132,13 +134,12 @@ class CommBoxClient(ClientCore):
         The same guards as ``replace_audience`` apply; ``LedgerError`` when there is no such
         entry or its file was not kept.
         """
-        guards = {
-            "allow_empty": False,
-            "max_rejected_share": 1.0,
-            "max_removed_share": max_removed_share,
-            "min_rows": min_rows,
-            "allow_shrink": allow_shrink,
-        }
+        guards = Guards(
+            max_rejected_share=1.0,
+            max_removed_share=max_removed_share,
+            min_rows=min_rows,
+            allow_shrink=allow_shrink,
+        )
         return self._run(self._plan_rollback(audience_id, to, guards), dry_run=dry_run)
 
     def create_audience(
@@ -256,13 +257,13 @@ class AsyncCommBoxClient(ClientCore):
         allow_shrink: bool = False,
     ) -> UploadReport:
         """Replace every member of static audience ``audience_id`` with the rows of ``data``."""
-        guards = {
-            "allow_empty": allow_empty,
-            "max_rejected_share": max_rejected_share,
-            "max_removed_share": max_removed_share,
-            "min_rows": min_rows,
-            "allow_shrink": allow_shrink,
-        }
+        guards = Guards(
+            allow_empty=allow_empty,
+            max_rejected_share=max_rejected_share,
+            max_removed_share=max_removed_share,
+            min_rows=min_rows,
+            allow_shrink=allow_shrink,
+        )
         plan = await asyncio.to_thread(self._plan_replace, audience_id, data, guards=guards)
         return await self._run(plan, dry_run=dry_run)
 
@@ -277,13 +278,12 @@ class AsyncCommBoxClient(ClientCore):
         allow_shrink: bool = False,
     ) -> UploadReport:
         """Re-upload the file ledger entry ``to`` kept (default: the last different ok upload)."""
-        guards = {
-            "allow_empty": False,
-            "max_rejected_share": 1.0,
-            "max_removed_share": max_removed_share,
-            "min_rows": min_rows,
-            "allow_shrink": allow_shrink,
-        }
+        guards = Guards(
+            max_rejected_share=1.0,
+            max_removed_share=max_removed_share,
+            min_rows=min_rows,
+            allow_shrink=allow_shrink,
+        )
         plan = await asyncio.to_thread(self._plan_rollback, audience_id, to, guards)
         return await self._run(plan, dry_run=dry_run)
 

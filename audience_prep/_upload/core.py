@@ -10,8 +10,8 @@ import ipaddress
 import logging
 import os
 import time
-from dataclasses import dataclass, replace
-from typing import Any, Literal
+from dataclasses import asdict, dataclass, replace
+from typing import ClassVar, Literal
 from urllib.parse import quote
 
 import httpx
@@ -23,17 +23,23 @@ from audience_prep._errors import (
     TerminalCommBoxError,
     UnexpectedResponseError,
 )
-from audience_prep._ledger.diff import check_shrink
+from audience_prep._ledger.hosts import ledger_host
 from audience_prep._ledger.ledger import Ledger, LedgerEntry
 from audience_prep._ledger.plan import (
     LedgerPlan,
-    host_of,
+    draft_entry,
     pick_rollback,
-    plan_entry,
     resolve_ledger,
 )
 from audience_prep._progress import ProgressCallback
-from audience_prep._upload.payload import AudienceData, AudiencePayload, check_guards, load_payload
+from audience_prep._upload.guards import Guards, SupportsRowCounts
+from audience_prep._upload.manifest import upload_facts
+from audience_prep._upload.payload import (
+    AudienceData,
+    AudiencePayload,
+    SupportsAudienceBytes,
+    load_payload,
+)
 from audience_prep._upload.report import UploadReport
 from audience_prep._upload.responses import (
     CommBoxAnswer,
@@ -44,7 +50,7 @@ from audience_prep._upload.responses import (
 from audience_prep._upload.retry import Backoff
 from audience_prep._upload.stream import with_progress
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ClientCore", "Plan", "UploadReport"]
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ClientCore", "Plan"]
 
 DEFAULT_BASE_URL = "https://api.commbox.io/"
 TOKEN_ENV = "COMMBOX_API_TOKEN"
@@ -132,6 +138,8 @@ def _is_loopback(host: str) -> bool:
 class ClientCore:
     """Configuration, guards and request/report building shared by both clients."""
 
+    #: The base URL used when neither ``base_url=`` nor ``COMMBOX_API_URL`` gives one.
+    DEFAULT_BASE_URL: ClassVar[str] = DEFAULT_BASE_URL
     #: ``progress("upload", sent, total)`` as the body is streamed; None shows nothing.
     progress: ProgressCallback | None = None
 
@@ -156,7 +164,7 @@ class ClientCore:
         self.max_retry_time = max_retry_time
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.ledger = resolve_ledger(ledger, ledger_dir)
-        self._host = host_of(self.base_url)
+        self._host = ledger_host(self.base_url)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, token={self._token!r})"
@@ -169,47 +177,41 @@ class ClientCore:
         audience_id: str,
         data: AudienceData,
         *,
-        guards: dict[str, Any],
+        guards: Guards,
         rollback: LedgerEntry | None = None,
     ) -> Plan:
-        """Load, guard and diff one replacement; ``guards`` are the replace keywords."""
+        """Load, diff and guard one replacement."""
         audience_id = str(audience_id).strip()
         if not audience_id:
             raise ConfigurationError("The audience id is empty; pass the id CommBox shows.")
         payload = load_payload(data)
-        check_guards(
-            payload,
-            data,
-            audience_id=audience_id,
-            allow_empty=guards["allow_empty"],
-            max_rejected_share=guards["max_rejected_share"],
-        )
         ledger_plan = None
         if self.ledger is not None:
-            ledger_plan = plan_entry(
+            facts = upload_facts(
+                data,
+                payload,
+                asdict(guards),
+                manifest=None if rollback is None else rollback.manifest,
+            )
+            ledger_plan = draft_entry(
                 self.ledger,
                 operation="rollback" if rollback else "replace",
                 audience_id=audience_id,
                 host=self._host,
-                data=data,
-                payload=payload,
-                options=guards,
-                manifest=None if rollback is None else rollback.manifest,
+                upload=facts,
                 rollback_of=None if rollback is None else rollback.entry_id,
             )
-        check_shrink(
-            None if ledger_plan is None else ledger_plan.diff,
+        guards.check(
             audience_id=audience_id,
             rows=payload.rows,
-            max_removed_share=guards["max_removed_share"],
-            min_rows=guards["min_rows"],
-            allow_shrink=guards["allow_shrink"],
+            prepared=_prepared_counts(data),
+            diff=None if ledger_plan is None else ledger_plan.diff,
         )
         url = f"{self.base_url}Audiences/{quote(audience_id, safe='')}"
         target = f"audience {audience_id}"
         return Plan("replace", "PUT", url, target, payload, audience_id, ledger=ledger_plan)
 
-    def _plan_rollback(self, audience_id: str, to: int | None, guards: dict[str, Any]) -> Plan:
+    def _plan_rollback(self, audience_id: str, to: int | None, guards: Guards) -> Plan:
         """Plan re-uploading a kept file: entry ``to``, else the last different ok upload."""
         if self.ledger is None:
             raise ConfigurationError("Rollback needs the ledger; do not pass ledger=False.")
@@ -223,20 +225,21 @@ class ClientCore:
     def _plan_create(self, name: str, data: AudienceData, *, max_rejected_share: float) -> Plan:
         if not name.strip():
             raise ConfigurationError("The new audience needs a name, e.g. 'NE_USA-above50'.")
+        # Creating an empty audience destroys nothing: only the rejected-share guard applies.
+        guards = Guards(allow_empty=True, max_rejected_share=max_rejected_share)
         payload = load_payload(data)
-        check_guards(
-            payload, data, audience_id=name, allow_empty=True, max_rejected_share=max_rejected_share
+        guards.check(
+            audience_id=name, rows=payload.rows, prepared=_prepared_counts(data), diff=None
         )
         ledger_plan = None
         if self.ledger is not None:
-            ledger_plan = plan_entry(
+            options = {"name": name, "max_rejected_share": max_rejected_share}
+            ledger_plan = draft_entry(
                 self.ledger,
                 operation="create",
                 audience_id="",
                 host=self._host,
-                data=data,
-                payload=payload,
-                options={"name": name, "max_rejected_share": max_rejected_share},
+                upload=upload_facts(data, payload, options),
             )
         target = f"new audience {name!r}"
         url = f"{self.base_url}audiences"
@@ -354,3 +357,8 @@ class ClientCore:
         )
         logger.info("Done: %r", report)
         return report
+
+
+def _prepared_counts(data: AudienceData) -> SupportsRowCounts | None:
+    """The preparation report's counts of a prepared audience; None for a file or bytes."""
+    return data.report if isinstance(data, SupportsAudienceBytes) else None

@@ -15,19 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeAlias, runtime_checkable
 
-from audience_prep._errors import (
-    ConfigurationError,
-    EmptyAudienceError,
-    RejectedShareError,
-    SourceReadError,
-)
+from audience_prep._errors import SourceReadError
+from audience_prep._upload.guards import SupportsRowCounts
 
 __all__ = [
     "AudienceData",
     "AudiencePayload",
     "SupportsAudienceBytes",
-    "SupportsRowCounts",
-    "check_guards",
     "count_csv_rows",
     "count_xlsx_rows",
     "load_payload",
@@ -37,16 +31,6 @@ CSV_CONTENT_TYPE = "text/csv"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _ZIP_MAGIC = b"PK\x03\x04"
 _EXCEL_SUFFIXES = {".xlsx": XLSX_CONTENT_TYPE, ".xlsm": XLSX_CONTENT_TYPE}
-
-
-class SupportsRowCounts(Protocol):
-    """The part of a preparation report the uploader's rejected-share guard reads."""
-
-    @property
-    def rows_read(self) -> int: ...
-
-    @property
-    def rows_rejected(self) -> int: ...
 
 
 @runtime_checkable
@@ -165,28 +149,3 @@ def count_xlsx_rows(content: bytes, *, source: str = "Excel bytes") -> int:
     except fastexcel.FastExcelError as exc:
         raise SourceReadError(source, f"unreadable Excel file: {exc}") from exc
     return int(sheet.height)
-
-
-def check_guards(
-    payload: AudiencePayload,
-    data: AudienceData,
-    *,
-    audience_id: str,
-    allow_empty: bool,
-    max_rejected_share: float,
-) -> None:
-    """Refuse an empty upload, or a prepared one that rejected too much of its input.
-
-    ``allow_empty`` lets an upload of zero rows through; ``max_rejected_share`` (0 to 1) is the
-    largest share of input rows a prepared audience may have rejected.
-    """
-    if not 0.0 <= max_rejected_share <= 1.0:
-        raise ConfigurationError(
-            f"max_rejected_share must be between 0 and 1, got {max_rejected_share!r}."
-        )
-    if payload.rows == 0 and not allow_empty:
-        raise EmptyAudienceError(audience_id)
-    if isinstance(data, SupportsAudienceBytes):
-        read, rejected = data.report.rows_read, data.report.rows_rejected
-        if read and rejected / read > max_rejected_share:
-            raise RejectedShareError(audience_id, read, rejected, max_rejected_share)

@@ -19,13 +19,13 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from audience_prep._errors import (
+from audience_prep import (
     AudiencePrepError,
     CommBoxError,
     ConfigurationError,
+    ProgressCallback,
+    __version__,
 )
-from audience_prep._progress import ProgressCallback
-from audience_prep._version import __version__
 
 EXIT_OK = 0
 EXIT_INPUT = 1

@@ -12,7 +12,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from audience_prep._upload.client import CommBoxClient
+from audience_prep import CommBoxClient
 from audience_prep.cli._common import (
     EXIT_INPUT,
     EXIT_USAGE,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import click
 
-from audience_prep._display import explain_text
-from audience_prep._prepare.phones.oracle import NOTES, REASONS
+from audience_prep import NOTES, REASONS
 from audience_prep.cli._common import EXIT_USAGE, cli, fail
 
 EXPLAIN_EXAMPLES = """\b
@@ -19,6 +20,15 @@ Examples:
 def known_codes() -> list[str]:
     """Every code ``explain`` knows: the reason codes, then the notes."""
     return [*REASONS, *NOTES]
+
+
+def explain_text(code: str) -> str:
+    """What a reason code (or a note) means and what to do, as a few plain lines."""
+    if code in REASONS:
+        title, text = f"{code} (reason code)", REASONS[code]
+    else:
+        title, text = f"{code} (note on a kept row)", f"{NOTES[code].capitalize()}."
+    return f"{title}\n{textwrap.fill(text, width=88, initial_indent='  ', subsequent_indent='  ')}"
 
 
 @cli.command("explain", epilog=EXPLAIN_EXAMPLES)

@@ -9,10 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from audience_prep._ledger.ledger import Ledger, LedgerEntry
-from audience_prep._ledger.plan import host_of
-from audience_prep._upload.client import CommBoxClient, UploadReport
-from audience_prep._upload.core import _resolve_base_url
+from audience_prep import CommBoxClient, Ledger, LedgerEntry, UploadReport
 from audience_prep.cli import _upload
 from audience_prep.cli._common import EXIT_INPUT, cli, configure_logging, fail, handle_errors
 from audience_prep.cli._upload import diff_text, ledger_dir_option, shrink_options
@@ -42,7 +39,7 @@ def history_command(
     the rows, what it added and removed, and whether its file is kept for a rollback.
     """
     with handle_errors(debug):
-        host = host_of(_resolve_base_url(base_url))
+        host = Ledger.host_key(base_url or CommBoxClient.DEFAULT_BASE_URL)
         ledger = Ledger(ledger_dir)
         entries = ledger.history(audience_id, host=host)
     if as_json:

@@ -7,16 +7,13 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from audience_prep._errors import NoValidRowsError
-from audience_prep._prepare.dedupe import KEEP_POLICIES
-from audience_prep._prepare.phones.oracle import PHONE_FORMATS
-from audience_prep._prepare.pipeline import EXTRA_COLUMNS, Prepared, prepare
+from audience_prep import ExtraColumns, Keep, NoValidRowsError, PhoneFormat, Prepared, prepare
 from audience_prep.cli._common import cli, configure_logging, handle_errors, progress_display
 
 PREPARE_EXAMPLES = """\b
@@ -56,14 +53,14 @@ def prepare_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--mobile-only", is_flag=True, help="Keep mobile numbers only."),
         click.option(
             "--keep",
-            type=click.Choice(KEEP_POLICIES),
+            type=click.Choice(get_args(Keep)),
             default="first",
             show_default=True,
             help="Which row of a duplicated phone to keep.",
         ),
         click.option(
             "--phone-format",
-            type=click.Choice(PHONE_FORMATS),
+            type=click.Choice(get_args(PhoneFormat)),
             default="e164",
             show_default=True,
             help="e164: +972502345678; digits: 972502345678.",
@@ -72,7 +69,7 @@ def prepare_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--schema", help="Built-in schema name or path to a schema .toml."),
         click.option(
             "--extra-columns",
-            type=click.Choice(EXTRA_COLUMNS),
+            type=click.Choice(get_args(ExtraColumns)),
             default="keep",
             show_default=True,
             help="Unmapped columns: pass through or drop.",

@@ -11,16 +11,20 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from audience_prep._errors import ConfigurationError
-from audience_prep._ledger.diff import ReplacementDiff
-from audience_prep._ledger.ledger import LEDGER_MODES, Ledger, LedgerMode
-from audience_prep._upload.client import CommBoxClient, UploadReport
+from audience_prep import (
+    CommBoxClient,
+    ConfigurationError,
+    Ledger,
+    LedgerMode,
+    ReplacementDiff,
+    UploadReport,
+)
 from audience_prep.cli._common import (
     EXIT_INPUT,
     cli,
@@ -32,7 +36,7 @@ from audience_prep.cli._common import (
 from audience_prep.cli._prepare import common_flags, prepare_options, render_report, run_prepare
 
 if TYPE_CHECKING:
-    from audience_prep._prepare.pipeline import Prepared
+    from audience_prep import Prepared
 
 UPLOAD_EXAMPLES = """\b
 Examples:
@@ -69,7 +73,7 @@ def ledger_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--no-ledger", is_flag=True, help="Record nothing; no diff, no shrink guard."),
         click.option(
             "--ledger-mode",
-            type=click.Choice(LEDGER_MODES),
+            type=click.Choice(get_args(LedgerMode)),
             default="phones",
             show_default=True,
             help="hashes: store salted hashes of the phones and no file copies (no rollback).",

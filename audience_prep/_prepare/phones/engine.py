@@ -70,6 +70,7 @@ from audience_prep._prepare.phones.rules import (
     UNKNOWN,
     rules,
 )
+from audience_prep._reasons import Note, Reason
 
 __all__ = ["normalize_series"]
 
@@ -81,7 +82,7 @@ _SHAPE: Final = r"^(?:\(?\+)?[0-9 ().\-]*$"
 _SEPARATORS: Final = [" ", "(", ")", ".", "-", "+"]
 
 _NO_REGION: Final = "__no_region"
-_CWP: Final = "country_code_without_plus"
+_CWP: Final = Note.COUNTRY_CODE_WITHOUT_PLUS.value
 _OUT: Final = ("phone", "reason", "note")
 
 RAW, TEXT = "raw", "text"
@@ -208,15 +209,15 @@ def _preclean(raw: pl.Expr, text: pl.Expr) -> pl.Expr:
         pl.when(pl.col(REGION).is_null())
         .then(pl.lit(_NO_REGION))
         .when(raw.is_null())
-        .then(pl.lit("missing_phone"))
+        .then(pl.lit(Reason.MISSING_PHONE.value))
         .when(raw.str.len_bytes() != raw.str.len_chars())
         .then(pl.lit(FALLBACK))
         .when(~text.str.contains("[0-9]"))
-        .then(pl.lit("missing_phone"))
+        .then(pl.lit(Reason.MISSING_PHONE.value))
         .when(text.str.contains(SCIENTIFIC))
-        .then(pl.lit("scientific_notation"))
+        .then(pl.lit(Reason.SCIENTIFIC_NOTATION.value))
         .when(text.str.contains(ISO_DATE))
-        .then(pl.lit("unparseable"))
+        .then(pl.lit(Reason.UNPARSEABLE.value))
         .otherwise(pl.lit(None, pl.String))
     )
     return status.alias(STATUS)
@@ -321,12 +322,12 @@ def _choice(mobile_only: bool) -> list[list[pl.Expr]]:
         pl.when(fall)
         .then(pl.lit(None, pl.String))
         .when(~use & ~p_ok)
-        .then(pl.lit("unparseable"))
+        .then(pl.lit(Reason.UNPARSEABLE.value))
         .when(kind == UNKNOWN)
-        .then(pl.lit("invalid_number"))
+        .then(pl.lit(Reason.INVALID_NUMBER.value))
     )
     if mobile_only:
-        reason = reason.when(~kind.is_in(mobile_types)).then(pl.lit("not_mobile"))
+        reason = reason.when(~kind.is_in(mobile_types)).then(pl.lit(Reason.NOT_MOBILE.value))
     reason = reason.otherwise(pl.lit(None, pl.String))
     ok = ~fall & pl.col("reason").is_null()
     cc = pl.when(use).then(pl.col("s_cc")).otherwise(pl.col(CC))

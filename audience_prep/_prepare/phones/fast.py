@@ -57,6 +57,7 @@ from audience_prep._prepare.phones.rules import (
     rules,
     starts_with_idd,
 )
+from audience_prep._reasons import Reason
 
 #: The cells the lane reads: the general engine's shape, without dots and whitespace other
 #: than spaces. The ISO dates among them are left to the general engine (see the filter in
@@ -138,12 +139,12 @@ def _decision(r: Rules, mobile_only: bool) -> tuple[pl.Expr, ...]:
         kind = typed(r.region)
         reason = (
             pl.when(kind == UNKNOWN)
-            .then(pl.lit("invalid_number"))
+            .then(pl.lit(Reason.INVALID_NUMBER.value))
             .when(~kind.is_in([MOBILE, FIXED_LINE_OR_MOBILE]))
-            .then(pl.lit("not_mobile"))
+            .then(pl.lit(Reason.NOT_MOBILE.value))
         )
     else:
-        reason = pl.when(~is_valid(pl.col(NSN), r)).then(pl.lit("invalid_number"))
+        reason = pl.when(~is_valid(pl.col(NSN), r)).then(pl.lit(Reason.INVALID_NUMBER.value))
     reason = reason.otherwise(pl.lit(None, pl.String))
     phone = pl.concat_str(pl.lit("+" + r.country_code), pl.col(NSN))
     return (

@@ -20,6 +20,7 @@ import polars as pl
 from audience_prep._prepare.phones.engine import normalize_series
 from audience_prep._prepare.phones.oracle import PhoneFormat, normalize_phone, region_from_name
 from audience_prep._prepare.working import FROM, NOTE, PHONE, RAW, REASON, REGION, REGION_RAW
+from audience_prep._reasons import Reason
 
 #: ``"vectorised"``: the polars engine (exactly the oracle's answers, much faster);
 #: ``"oracle"``: :func:`normalize_phone` once per unique cell, for debugging and comparison.
@@ -57,7 +58,7 @@ def normalize_phones(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame
             found.get_column("note").alias(f"__n{index}"),
             pl.when(pl.col(REGION).is_null())
             .then(pl.lit(None, pl.String))
-            .otherwise(found.get_column("reason").fill_null("missing_phone"))
+            .otherwise(found.get_column("reason").fill_null(Reason.MISSING_PHONE.value))
             .alias(f"__r{index}"),
         )
         del found
@@ -131,7 +132,7 @@ def _decide(
     if len(sources) == 1:
         return _single_source(sources[0], phones[0], reasons[0], notes[0])
     valid = [pl.col(p).is_not_null() for p in phones]
-    tried = [pl.col(r) != "missing_phone" for r in reasons]
+    tried = [pl.col(r) != Reason.MISSING_PHONE.value for r in reasons]
     from_expr = _first_of(valid, [pl.lit(s) for s in sources])
     raw_expr = pl.coalesce(
         _first_of(valid, [pl.col(s) for s in sources]),
@@ -140,11 +141,13 @@ def _decide(
     )
     reason_expr = (
         pl.when(pl.col(REGION).is_null())
-        .then(pl.lit("unknown_region"))
+        .then(pl.lit(Reason.UNKNOWN_REGION.value))
         .when(pl.any_horizontal(valid))
         .then(pl.lit(None, pl.String))
         .otherwise(
-            pl.coalesce(_first_of(tried, [pl.col(r) for r in reasons]), pl.lit("missing_phone"))
+            pl.coalesce(
+                _first_of(tried, [pl.col(r) for r in reasons]), pl.lit(Reason.MISSING_PHONE.value)
+            )
         )
     )
     return [
@@ -161,7 +164,7 @@ def _single_source(source: str, phone: str, reason: str, note: str) -> list[pl.E
     return [
         pl.col(phone).alias(PHONE),
         pl.when(pl.col(REGION).is_null())
-        .then(pl.lit("unknown_region"))
+        .then(pl.lit(Reason.UNKNOWN_REGION.value))
         .when(pl.col(phone).is_not_null())
         .then(pl.lit(None, pl.String))
         .otherwise(pl.col(reason))

@@ -11,7 +11,7 @@ import re
 import traceback
 import unicodedata
 from functools import cache
-from typing import Final, Literal, NamedTuple
+from typing import Final, Literal, NamedTuple, get_args
 
 import phonenumbers
 from phonenumbers import (
@@ -23,28 +23,11 @@ from phonenumbers import (
 )
 
 from audience_prep._errors import ConfigurationError, UnknownRegionError
+from audience_prep._reasons import Note, Reason
 from audience_prep._text import INVISIBLE, strip_text
 
 PhoneFormat = Literal["e164", "digits"]
-PHONE_FORMATS: Final = ("e164", "digits")
-
-#: Reason codes, stable strings that users filter on. Text: what it means and what to do.
-REASONS: Final[dict[str, str]] = {
-    "missing_phone": "No phone number in the row: the phone cells are empty or hold no digits. "
-    "Fill them in, or map another column with columns= / --map.",
-    "unparseable": "The text cannot be read as a phone number (too short, too long, or not a "
-    "number). Correct the cell.",
-    "invalid_number": "The number parses but is not a valid number for its country: a wrong "
-    "length or prefix, or the wrong default region. Check region= / --region.",
-    "not_mobile": "A valid number, but not a mobile one, and mobile_only was requested.",
-    "scientific_notation": "The cell holds a number in scientific notation (e.g. 9.72501E+11): "
-    "the spreadsheet already dropped digits. Re-export the column formatted as text.",
-    "unknown_region": "The row's region cell names no country phonenumbers knows. Use an ISO "
-    "3166 alpha-2 code (IL, US, GB) or an English country name.",
-    "duplicate": "The same phone1 already appears in another kept row (see duplicate_of).",
-    "malformed_row": "The row has more or fewer fields than the header (a stray delimiter or "
-    "quote). Fix the line in the file, or check delimiter=.",
-}
+PHONE_FORMATS: Final = get_args(PhoneFormat)
 
 #: The pre-cleaning rules' patterns (ASCII only), which the vectorised engine runs too.
 FLOAT_ARTIFACT: Final = r"^([0-9]+)\.0+$"
@@ -61,18 +44,11 @@ _SEPARATORS = re.compile(r"\s*(?:[/;|,\n]|\s(?:or|או)\s)\s*", re.IGNORECASE)
 _BARE_DIGITS = re.compile(BARE_DIGITS)
 _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
-#: Notes on a successful result, counted in the report.
-NOTES: Final[dict[str, str]] = {
-    "extension": "the cell had an extension, which phone1 does not carry",
-    "multiple_numbers": "the cell held several numbers; phone1 is the first valid one",
-    "country_code_without_plus": "the number was read as international: it lost its '+'",
-}
-
 
 class PhoneResult(NamedTuple):
     """The outcome for one cell: a formatted phone, or ``None`` and a reason code.
 
-    ``note`` marks a valid result that needed a documented extra step (see ``NOTES``).
+    ``note`` marks a valid result that needed a documented extra step (see ``Note``).
     """
 
     phone: str | None
@@ -101,17 +77,17 @@ def preclean(raw: str | None) -> str | PhoneResult:
     9. Excel's float artifact, digits followed by ``.0`` (``972502345678.0``), loses the ``.0``.
     """
     if raw is None:
-        return PhoneResult(None, "missing_phone")
+        return PhoneResult(None, Reason.MISSING_PHONE)
     text = strip_text(_fold_characters(raw))
     if text.startswith("'"):
         text = strip_text(text[1:])
     text = _URI_SCHEME.sub("", text)
     if not any("0" <= ch <= "9" for ch in text):
-        return PhoneResult(None, "missing_phone")
+        return PhoneResult(None, Reason.MISSING_PHONE)
     if _SCIENTIFIC.match(text):
-        return PhoneResult(None, "scientific_notation")
+        return PhoneResult(None, Reason.SCIENTIFIC_NOTATION)
     if _ISO_DATE.match(text):
-        return PhoneResult(None, "unparseable")
+        return PhoneResult(None, Reason.UNPARSEABLE)
     artifact = _FLOAT_ARTIFACT.match(text)
     if artifact:
         text = artifact.group(1)
@@ -178,7 +154,7 @@ def normalize_phone(
     results = [_read_one(n, region, mobile_only, phone_format) for n in numbers]
     chosen = next((r for r in results if r.phone is not None), results[0])
     if len(numbers) > 1 and chosen.phone is not None:
-        return chosen._replace(note="multiple_numbers")
+        return chosen._replace(note=Note.MULTIPLE_NUMBERS)
     return chosen
 
 
@@ -205,13 +181,13 @@ def _read_one(text: str, region: str, mobile_only: bool, phone_format: str) -> P
     plain = _parse(text, region)
     number, note = choose_reading(text, region, plain)
     if number is None:
-        return PhoneResult(None, "unparseable")
+        return PhoneResult(None, Reason.UNPARSEABLE)
     if not phonenumbers.is_valid_number(number):
-        return PhoneResult(None, "invalid_number")
+        return PhoneResult(None, Reason.INVALID_NUMBER)
     if mobile_only and phonenumbers.number_type(number) not in _MOBILE_TYPES:
-        return PhoneResult(None, "not_mobile")
+        return PhoneResult(None, Reason.NOT_MOBILE)
     if note is None and number.extension:
-        note = "extension"
+        note = Note.EXTENSION
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     return PhoneResult(e164 if phone_format == "e164" else e164[1:], None, note)
 
@@ -241,7 +217,7 @@ def choose_reading(
     if second is None or not phonenumbers.is_valid_number(second):
         return plain, None
     if plain is None or not phonenumbers.is_valid_number(plain):
-        return second, "country_code_without_plus"
+        return second, Note.COUNTRY_CODE_WITHOUT_PLUS
     if _same_number(plain, second):
         return plain, None
     own_code = str(phonenumbers.country_code_for_region(region))
@@ -250,7 +226,7 @@ def choose_reading(
         and phonenumbers.number_type(second) == PhoneNumberType.MOBILE
         and phonenumbers.number_type(plain) not in _MOBILE_TYPES
     ):
-        return second, "country_code_without_plus"
+        return second, Note.COUNTRY_CODE_WITHOUT_PLUS
     return plain, None
 
 

@@ -18,6 +18,7 @@ from audience_prep._prepare.phones.rules import (
     strip_national_prefix,
     test_length,
 )
+from audience_prep._reasons import Reason
 
 NSN, TYPE = "nsn", "type"
 #: The longest national significant number ``parse`` accepts.
@@ -51,11 +52,11 @@ def _parse_stages(region: str) -> tuple[tuple[pl.Expr, pl.Expr], pl.Expr, pl.Exp
     size = pl.col(NSN).str.len_bytes()
     status = (
         pl.when(nnn.str.len_bytes() < 2)
-        .then(pl.lit("unparseable"))
+        .then(pl.lit(Reason.UNPARSEABLE.value))
         .when(pl.col("tf"))
         .then(pl.lit(FALLBACK))
         .when((size < 2) | (size > _MAX_NSN))
-        .then(pl.lit("unparseable"))
+        .then(pl.lit(Reason.UNPARSEABLE.value))
         .otherwise(pl.lit(None, pl.String))
     )
     return (stripped.alias("s2"), transformed.alias("tf")), nsn.alias(NSN), status.alias(STATUS)

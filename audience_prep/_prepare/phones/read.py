@@ -27,6 +27,7 @@ from audience_prep._prepare.phones.rules import (
     strip_national_prefix,
     test_length,
 )
+from audience_prep._reasons import Reason
 
 #: Row status while deciding: null (still open), a reason code, or one of these.
 FALLBACK: Final = "__fallback"
@@ -129,10 +130,12 @@ def _international(part: pl.LazyFrame, *, lost_plus: bool) -> pl.LazyFrame:
     if lost_plus:
         no_code: pl.Expr = pl.lit(NO_READING)
     else:
-        no_code = pl.when(pl.col(PLUS)).then(pl.lit(FALLBACK)).otherwise(pl.lit("unparseable"))
+        no_code = (
+            pl.when(pl.col(PLUS)).then(pl.lit(FALLBACK)).otherwise(pl.lit(Reason.UNPARSEABLE.value))
+        )
     status = (
         pl.when(x.str.len_bytes() <= 2)
-        .then(pl.lit("unparseable"))
+        .then(pl.lit(Reason.UNPARSEABLE.value))
         .when(cc.is_null())
         .then(no_code)
         .when(pl.col(STRIP) == NON_GEO_REGION)
