@@ -38,7 +38,8 @@ from audience_prep._errors import (
 )
 from audience_prep._prepare.dedupe import Keep
 from audience_prep._prepare.phones.oracle import PhoneFormat, PhoneResult, normalize_phone
-from audience_prep._prepare.pipeline import ExtraColumns, Prepared, prepare
+from audience_prep._prepare.pipeline import ExtraColumns, prepare
+from audience_prep._prepare.prepared import Prepared
 from audience_prep._prepare.report import PrepReport
 from audience_prep._prepare.schema import AudienceSchema, load_schema
 from audience_prep._progress import ProgressCallback

@@ -47,8 +47,8 @@ LAYERS: dict[str, int] = {
 #: The documented lazy links from an earlier layer to a later one: (importer, imported).
 LAZY_LINKS = {
     # Prepared.upload(): a convenience that opens a client only when called (and its types).
-    ("audience_prep._prepare.pipeline", "audience_prep._upload.client"),
-    ("audience_prep._prepare.pipeline", "audience_prep._upload.report"),
+    ("audience_prep._prepare.prepared", "audience_prep._upload.client"),
+    ("audience_prep._prepare.prepared", "audience_prep._upload.report"),
 }
 
 #: The benchmark times internal stages by design; it is the one CLI module that may reach them.
@@ -216,3 +216,24 @@ def test_a_modules_all_lists_only_what_it_defines(module: str) -> None:
     """A package ``__init__`` may hand names on; any other module lists only its own."""
     listed = _all(TREES[module]) or []
     assert sorted(set(listed) - _defined(TREES[module])) == []
+
+
+LOGGERS = {
+    "audience_prep",
+    "audience_prep.client",
+    "audience_prep.ledger",
+    "audience_prep.emulator",
+}
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_logger_names_are_stable(module: str) -> None:
+    """Loggers are named by literal, so moving a module never renames its logs."""
+    names = [
+        node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
+        for node in ast.walk(TREES[module])
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "getLogger"
+    ]
+    assert [n for n in names if n not in LOGGERS] == []
