@@ -102,7 +102,7 @@ def test_map_option(tmp_path: Path) -> None:
         ("Phone,Name\n", ("--region", "IL"), "has a header but no data rows"),
         ("Phone\n12\n", ("--region", "IL"), "all 1 rows were rejected (invalid_number=1)"),
         ("", ("--region", "IL"), "the file is empty"),
-        ("Mobile,Cell\n1,2\n", ("--region", "IL"), "refusing to guess"),
+        ("Mobile,Cell\n1,2\n", ("--region", "IL", "--strict-columns"), "refusing to guess"),
     ],
 )
 def test_input_errors_exit_1_with_one_line(

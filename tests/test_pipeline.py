@@ -100,11 +100,23 @@ def test_raw_phone_and_reason_come_from_the_first_non_empty_phone_cell() -> None
         [["Mobile", "Home Phone", "Name"], ["", "12345", "a"], ["abc", "", "b"], ["", "", "c"]]
     )
     prepared = ap.prepare(data, region="IL")
+    assert prepared.report.phone_sources == {"Mobile": 0, "Home Phone": 0}
     assert prepared.rejected.select("raw_phone", "reason").rows() == [
         ("12345", "invalid_number"),
         ("abc", "missing_phone"),
         (None, "missing_phone"),
     ]
+
+
+def test_a_word_matched_phone_column_without_digits_is_set_aside_with_a_note() -> None:
+    rows = [["Phone", "SMS", "Name"]]
+    rows += [[f"050-23456{i:02d}", answer, f"n{i}"] for i, answer in enumerate(["yes", "no"] * 3)]
+    prepared = ap.prepare(csv_bytes(rows), region="IL")
+    assert list(prepared.report.phone_sources) == ["Phone"]
+    assert "SMS" in prepared.frame.columns  # passed through as an extra column
+    [note] = [n for n in prepared.report.mapping_notes if n["over"] == ["SMS"]]
+    assert "none of its 6 sampled cells holds a digit" in note["rule"]
+    assert note["fix"].startswith("columns={'SMS': 'phone1'}")
 
 
 def test_phone_priority_takes_first_valid_number_per_row() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from audience_prep import AudiencePrepError, AudienceSchema, SchemaFileError, load_schema
 from audience_prep._errors import ConfigurationError
+from audience_prep._prepare.columns import map_columns
 from audience_prep._prepare.schema import DEFAULT_SCHEMA, PhoneTier, builtin_schemas
 from audience_prep._text import INVISIBLE, header_key, strip_text
 
@@ -72,7 +73,13 @@ def test_default_schema() -> None:
         "language",
         "external_id",
     )
-    assert [t.name for t in schema.phone_tiers] == ["mobile", "phone", "home_work"]
+    assert [t.name for t in schema.phone_tiers] == [
+        "mobile",
+        "mobile_other",
+        "primary",
+        "phone",
+        "other",
+    ]
     assert Path(schema.origin).name == "commbox_audience.toml"
 
 
@@ -297,11 +304,19 @@ def test_edited_schema_file_is_reloaded(tmp_path: Path) -> None:
 # --- the default schema's aliases --------------------------------------------------------
 
 
-def alias_owners(schema: AudienceSchema) -> dict[str, str]:
-    """header_key -> the canonical column, or 'tier:<name>' for a phone source tier."""
-    owners = {header_key(a): c.name for c in schema.columns for a in c.aliases}
-    owners |= {header_key(a): f"tier:{t.name}" for t in schema.phone_tiers for a in t.aliases}
-    return owners
+def owner(header: str) -> str | None:
+    """Where a header goes on its own: the canonical column it is named as, else the phone tier
+    its words give ('tier:<name>'), else the column its words give; None for none."""
+    schema = load_schema()
+    mapping = map_columns([header], schema)
+    if header in mapping.renames and header_key(header) in {
+        header_key(a) for c in schema.columns for a in c.aliases
+    }:
+        return mapping.renames[header]
+    tier = mapping.tiers.get(header)
+    if tier is not None:
+        return "phone1" if tier == "phone1" else f"tier:{tier}"
+    return mapping.renames.get(header)
 
 
 DEFAULT_ALIASES = [
@@ -309,7 +324,7 @@ DEFAULT_ALIASES = [
     ("phone1", "phone1"),
     ("Phone 1", "phone1"),
     ("PHONE_1", "phone1"),
-    ("Primary Phone", "phone1"),
+    ("Primary Phone", "tier:primary"),
     ("Phone", "tier:phone"),
     ("Phone Number", "tier:phone"),
     ("Tel.", "tier:phone"),
@@ -326,11 +341,11 @@ DEFAULT_ALIASES = [
     ("נייד", "tier:mobile"),
     ("טלפון נייד", "tier:mobile"),
     ("פלאפון", "tier:mobile"),
-    ("Home Phone", "tier:home_work"),
-    ("Work Phone", "tier:home_work"),
-    ("טלפון בבית", "tier:home_work"),
+    ("Home Phone", "tier:other"),
+    ("Work Phone", "tier:other"),
+    ("טלפון בבית", "tier:other"),
     ("Phone 2", "phone2"),
-    ("טלפון נוסף", "phone2"),
+    ("טלפון נוסף", "tier:other"),
     ("Email", "email"),
     ("E-mail", "email"),
     ("E-Mail Address", "email"),
@@ -360,14 +375,14 @@ DEFAULT_ALIASES = [
 ]
 
 
-@pytest.mark.parametrize(("header", "owner"), DEFAULT_ALIASES)
-def test_default_schema_aliases(header: str, owner: str) -> None:
-    assert alias_owners(load_schema()).get(header_key(header)) == owner
+@pytest.mark.parametrize(("header", "expected"), DEFAULT_ALIASES)
+def test_default_schema_aliases(header: str, expected: str) -> None:
+    assert owner(header) == expected
 
 
-@pytest.mark.parametrize("header", ["Notes", "Address", "Phone 3", "Fax", "Zip"])
+@pytest.mark.parametrize("header", ["Notes", "Address", "Fax", "Zip", "Pager", "SMS Opt-in"])
 def test_headers_the_default_schema_does_not_claim(header: str) -> None:
-    assert header_key(header) not in alias_owners(load_schema())
+    assert owner(header) is None
 
 
 def test_every_column_is_an_alias_of_itself() -> None:

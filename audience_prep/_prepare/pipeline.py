@@ -16,6 +16,8 @@ from pandera.errors import SchemaErrors
 from audience_prep._errors import ConfigurationError, InternalValidationError, MappingError
 from audience_prep._prepare.columns import ColumnMapping, map_columns
 from audience_prep._prepare.dedupe import Keep, check_keep, plan_dedupe
+from audience_prep._prepare.evidence import settle_phone_sources
+from audience_prep._prepare.phones.inputs import phone_inputs
 from audience_prep._prepare.phones.normalize import ENGINES, Engine, PhoneOptions, normalize_phones
 from audience_prep._prepare.phones.oracle import PhoneFormat, check_phone_format, check_region
 from audience_prep._prepare.prepared import Prepared, write_csv
@@ -35,6 +37,7 @@ from audience_prep._prepare.working import (
     RAW,
     REASON,
     REGION,
+    REGION_CELL,
     REGION_RAW,
     ROW,
 )
@@ -66,12 +69,16 @@ def prepare(
     header_row: int | None = None,
     progress: ProgressCallback | None = None,
     engine: Engine = "vectorised",
+    strict_columns: bool = False,
 ) -> Prepared:
     """Turn ``source`` into a validated CommBox audience; every input row is kept or rejected.
 
     ``region`` is the default ISO 3166 alpha-2 region for national-format numbers (required
     unless ``region_column`` names a column of per-row regions: codes or English country names).
-    ``columns`` maps source headers to canonical names and wins over automatic matching.
+    ``columns`` maps source headers to canonical names and wins over automatic matching; every
+    decision of the automatic matching is in ``report.mapping_notes``, and
+    ``strict_columns=True`` refuses (``AmbiguousColumnsError``, ``MissingColumnError``) where a
+    rule had to choose between headers of equal standing or the values had to find the phone.
     ``header_row`` (1-based) says where the header is when titles sit above it; by default it
     is the first of the first 20 rows that matches the schema's aliases.
     ``engine="oracle"`` runs the readable per-cell definition of the phone rules instead of the
@@ -94,7 +101,21 @@ def prepare(
         progress=progress,
     )
     table = read_source(source, read_options)
-    mapping = map_columns(table.headers, audience_schema, overrides=columns, source=table.source)
+    mapping = map_columns(
+        table.headers,
+        audience_schema,
+        overrides=columns,
+        source=table.source,
+        strict=strict_columns,
+    )
+    mapping = settle_phone_sources(
+        mapping,
+        table.frame,
+        audience_schema,
+        region=region,
+        source=table.source,
+        strict=strict_columns,
+    )
     phone_options = PhoneOptions(
         sources=mapping.phone_sources,
         region=region,
@@ -134,7 +155,7 @@ class _Run:
         # The phone stage's columns stay beside the cells (not added to them: that would copy
         # every column of a frame read in many chunks into one). They come in one chunk per
         # engine batch: one chunk each makes the gathers below direct.
-        box = [cells, normalize_phones(cells, self.options).rechunk()]
+        box = [cells, normalize_phones(*self._phone_inputs(cells)).rechunk()]
         del cells
         phones = box[1].get_column(PHONE)
         self.progress("dedupe", 0, phones.len() - phones.null_count())
@@ -170,6 +191,20 @@ class _Run:
         return self._finish(
             rows_read, parts["kept"], parts["rejected"], malformed, extra_columns, tallies
         )
+
+    def _phone_inputs(self, cells: pl.DataFrame) -> tuple[pl.DataFrame, PhoneOptions]:
+        """The phone stage's input columns (see ``phones.inputs``) and its options for them."""
+        inputs, names, labels = phone_inputs(cells, self.mapping, self.schema)
+        region_column = self.options.region_column
+        if region_column is not None:
+            inputs = inputs.with_columns(cells.get_column(region_column).alias(REGION_CELL))
+        options = replace(
+            self.options,
+            sources=names,
+            labels=labels,
+            region_column=None if region_column is None else REGION_CELL,
+        )
+        return inputs, options
 
     def _finish(
         self,
@@ -344,4 +379,5 @@ def _report(
         header_row=table.header_row,
         files=list(table.files),
         extra_columns=list(mapping.extras),
+        mapping_notes=[note.to_dict() for note in mapping.notes],
     )

@@ -37,6 +37,9 @@ class PrepReport:
     header_row: int = 1
     files: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
+    #: Every decision of the header matching: the column, the header(s) chosen, those passed
+    #: over, the rule that decided and the ``columns=`` that would change it.
+    mapping_notes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def rejected_share(self) -> float:

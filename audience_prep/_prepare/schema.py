@@ -4,9 +4,16 @@ A schema file declares, with no code:
 
 - ``name`` and ``dedupe_key`` (the phone column that must be unique, ``phone1`` by default);
 - ``[[columns]]``: canonical columns with ``name``, ``type`` (``"phone"`` or ``"text"``),
-  ``required`` and header ``aliases``; exactly one column has type ``"phone"`` and it is the
-  column the pipeline fills with normalised numbers;
-- ``[[phone_sources]]``: tiers of header aliases that can feed the phone column, best first.
+  ``required``, header ``aliases`` (exact names), ``words`` (concepts whose phrases a header may
+  hold instead) and ``never`` (concepts that rule a header out); exactly one column has type
+  ``"phone"`` and it is the column the pipeline fills with normalised numbers;
+- ``[[phone_sources]]``: tiers of headers that can feed the phone column, best first, each by
+  ``aliases`` and/or by ``words`` with optional ``with`` and ``without`` concepts;
+- ``phone_never``: concepts that keep a header from feeding the phone column by its words;
+- ``content_never``: concepts that keep a column from being found as the phone column by its
+  values (when no header names a phone);
+- ``[words]``: phrases of the schema's own, by concept, added to the built-in vocabulary in
+  ``schemas/words/*.toml`` (one file per language).
 
 The pandera model of the output is built from the same declarations, so there is one source of
 truth for what a valid audience is.
@@ -27,6 +34,7 @@ import polars as pl
 
 from audience_prep._errors import SchemaFileError
 from audience_prep._prepare.phones.oracle import check_phone_format
+from audience_prep._prepare.words import Vocabulary
 from audience_prep._text import header_key
 
 DEFAULT_SCHEMA = "commbox_audience"
@@ -34,9 +42,20 @@ DEFAULT_SCHEMA = "commbox_audience"
 #: Output patterns of the phone column, by ``phone_format``.
 PHONE_PATTERNS = {"e164": r"^\+[1-9][0-9]{5,14}$", "digits": r"^[1-9][0-9]{5,14}$"}
 
-_COLUMN_KEYS = {"name", "type", "required", "aliases"}
-_TIER_KEYS = {"tier", "aliases"}
-_TOP_KEYS = {"name", "description", "dedupe_key", "columns", "phone_sources"}
+_COLUMN_KEYS = {"name", "type", "required", "aliases", "words", "never"}
+_TIER_KEYS = {"tier", "aliases", "words", "with", "without"}
+_TOP_KEYS = {
+    "name",
+    "description",
+    "dedupe_key",
+    "columns",
+    "phone_sources",
+    "phone_never",
+    "content_never",
+    "words",
+}
+#: The concept of the built-in vocabulary whose words join compounds and mean nothing alone.
+FILLER = "filler"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +66,20 @@ class CanonicalColumn:
     type: str
     required: bool
     aliases: tuple[str, ...]
+    words: tuple[str, ...] = ()
+    never: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class PhoneTier:
-    """A group of header aliases of equal standing that can feed the phone column."""
+    """Headers of equal standing that can feed the phone column: by exact ``aliases``, or by
+    holding one of ``words`` with one of ``with_`` (when given) and none of ``without``."""
 
     name: str
     aliases: tuple[str, ...]
+    words: tuple[str, ...] = ()
+    with_: tuple[str, ...] = ()
+    without: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +91,14 @@ class AudienceSchema:
     columns: tuple[CanonicalColumn, ...]
     phone_tiers: tuple[PhoneTier, ...]
     dedupe_key: str
+    phone_never: tuple[str, ...] = ()
+    content_never: tuple[str, ...] = ()
+    own_words: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The built-in vocabulary with this schema's own phrases added."""
+        return _vocabulary(self.own_words)
 
     @property
     def phone_column(self) -> str:
@@ -78,9 +111,15 @@ class AudienceSchema:
         return tuple(c.name for c in self.columns)
 
     def is_header(self, cells: Sequence[str]) -> bool:
-        """Whether a row of cells looks like this schema's header (a cell matches an alias)."""
+        """Whether a row of cells looks like this schema's header: a cell matches an alias, or
+        at least two cells hold words of the schema's columns (one such cell is often a title)."""
         keys = _alias_keys(self)
-        return any(header_key(c) in keys for c in cells if c)
+        filled = [c for c in cells if c]
+        if any(header_key(c) in keys for c in filled):
+            return True
+        wanted = _column_concepts(self)
+        vocabulary = self.vocabulary
+        return sum(1 for c in filled if vocabulary.match(c).has_any(wanted)) >= 2
 
     def model(self, phone_format: str) -> type[pa.DataFrameModel]:
         """The pandera DataFrameModel of a prepared audience under this schema."""
@@ -156,8 +195,12 @@ def _parse(raw: dict[str, Any], origin: str) -> AudienceSchema:
         columns=columns,
         phone_tiers=tiers,
         dedupe_key=str(raw.get("dedupe_key", phones[0] if phones else "")),
+        phone_never=_names(raw, "phone_never", origin),
+        content_never=_names(raw, "content_never", origin),
+        own_words=_own_words(raw.get("words", {}), origin),
     )
     _check_consistency(schema)
+    _check_concepts(schema)
     return schema
 
 
@@ -179,11 +222,44 @@ def _aliases(table: dict[str, Any], origin: str) -> tuple[str, ...]:
     return tuple(aliases)
 
 
+def _names(table: dict[str, Any], key: str, origin: str) -> tuple[str, ...]:
+    """A list of concept names under ``key`` (absent: none)."""
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SchemaFileError(origin, f"'{key}' must be a list of concept names, in {table}.")
+    return tuple(value)
+
+
+def _own_words(value: Any, origin: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``[words]``: concept -> phrases, or concept -> {language -> phrases}."""
+    if not isinstance(value, dict):
+        raise SchemaFileError(origin, "'words' must be a table of concept = [phrases].")
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for concept, phrases in value.items():
+        groups = phrases.values() if isinstance(phrases, dict) else [phrases]
+        items: list[str] = []
+        for group in groups:
+            if not isinstance(group, list) or not all(isinstance(p, str) for p in group):
+                raise SchemaFileError(origin, f"words.{concept} must be a list of phrases.")
+            items.extend(group)
+        out.append((str(concept), tuple(items)))
+    return tuple(out)
+
+
 def _parse_tier(index: int, table: dict[str, Any], origin: str) -> PhoneTier:
     unknown = set(table) - _TIER_KEYS
     if unknown:
         raise SchemaFileError(origin, f"unknown keys {sorted(unknown)} in phone_sources {table}.")
-    return PhoneTier(str(table.get("tier", f"tier{index}")), _aliases(table, origin))
+    tier = PhoneTier(
+        str(table.get("tier", f"tier{index}")),
+        _aliases(table, origin),
+        words=_names(table, "words", origin),
+        with_=_names(table, "with", origin),
+        without=_names(table, "without", origin),
+    )
+    if not tier.aliases and not tier.words:
+        raise SchemaFileError(origin, f"phone_sources tier {tier.name!r} has no aliases or words.")
+    return tier
 
 
 def _parse_column(table: dict[str, Any], origin: str) -> CanonicalColumn:
@@ -199,7 +275,66 @@ def _parse_column(table: dict[str, Any], origin: str) -> CanonicalColumn:
     required = table.get("required", False)
     if not isinstance(required, bool):
         raise SchemaFileError(origin, f"column {name!r}: required must be true or false.")
-    return CanonicalColumn(name, kind, required, (name, *_aliases(table, origin)))
+    return CanonicalColumn(
+        name,
+        kind,
+        required,
+        (name, *_aliases(table, origin)),
+        words=_names(table, "words", origin),
+        never=_names(table, "never", origin),
+    )
+
+
+def _check_concepts(schema: AudienceSchema) -> None:
+    """Every concept a schema names has phrases (a typo would silently match nothing)."""
+    known = schema.vocabulary.concepts
+    named = [*schema.phone_never, *schema.content_never]
+    for column in schema.columns:
+        named += [*column.words, *column.never]
+    for tier in schema.phone_tiers:
+        named += [*tier.words, *tier.with_, *tier.without]
+    unknown = sorted(set(named) - known)
+    if unknown:
+        raise SchemaFileError(
+            schema.origin,
+            f"unknown word concepts {unknown} (known: {', '.join(sorted(known))}); add their "
+            "phrases in a [words] table.",
+        )
+
+
+def _words_dir() -> Path:
+    return _builtin_dir() / "words"
+
+
+@cache
+def _builtin_words() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every language file's phrases, by concept, in file order (``schemas/words/*.toml``)."""
+    merged: dict[str, list[str]] = {}
+    for path in sorted(_words_dir().glob("*.toml")):
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise SchemaFileError(str(path), f"cannot read the word list ({exc}).") from exc
+        for concept, phrases in table.items():
+            merged.setdefault(concept, []).extend(phrases)
+    return tuple((k, tuple(v)) for k, v in merged.items())
+
+
+@cache
+def _vocabulary(own: tuple[tuple[str, tuple[str, ...]], ...]) -> Vocabulary:
+    phrases: dict[str, list[str]] = {}
+    for concept, items in (*_builtin_words(), *own):
+        phrases.setdefault(concept, []).extend(items)
+    fillers = phrases.pop(FILLER, [])
+    return Vocabulary(phrases, fillers=fillers)
+
+
+@cache
+def _column_concepts(schema: AudienceSchema) -> frozenset[str]:
+    """The concepts that make a cell look like a header of this schema."""
+    concepts = {w for c in schema.columns for w in c.words}
+    concepts |= {w for t in schema.phone_tiers for w in t.words}
+    return frozenset(concepts)
 
 
 def _check_consistency(schema: AudienceSchema) -> None:

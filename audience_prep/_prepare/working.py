@@ -21,6 +21,10 @@ FROM: Final = "__phone_from"
 REGION: Final = "__region"
 REGION_RAW: Final = "__region_raw"
 NOTE: Final = "__note"
+#: The phone stage's inputs are named READ_PREFIX + their index (``__read0``, ...), and the
+#: region column beside them REGION_CELL.
+READ_PREFIX: Final = "__read"
+REGION_CELL: Final = "__region_cell"
 #: The dedupe: the source row and file of the kept row a duplicate duplicates.
 DUPLICATE_OF: Final = "__duplicate_of"
 DUPLICATE_OF_FILE: Final = "__duplicate_of_file"
@@ -39,5 +43,6 @@ RESERVED: Final = frozenset(
         NOTE,
         DUPLICATE_OF,
         DUPLICATE_OF_FILE,
+        REGION_CELL,
     }
 )

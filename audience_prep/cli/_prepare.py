@@ -11,6 +11,7 @@ from typing import Any, get_args
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from audience_prep import ExtraColumns, Keep, NoValidRowsError, PhoneFormat, Prepared, prepare
@@ -80,6 +81,12 @@ def prepare_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--header-row",
             type=click.IntRange(min=1),
             help="1-based row of the header, when titles sit above it (found when omitted).",
+        ),
+        click.option(
+            "--strict-columns",
+            is_flag=True,
+            default=None,
+            help="Refuse instead of choosing between headers of equal standing.",
         ),
     ]
     for option in reversed(options):
@@ -156,6 +163,10 @@ def render_report(prepared: Prepared, console: Console) -> None:
         rows = report.phone_sources.get(header)
         mapping.add_row(header, canonical, "" if rows is None else str(rows))
     console.print(mapping)
+    for note in report.mapping_notes:
+        console.print(f"[dim]{escape(note['column'])}: {escape(note['rule'])}[/]")
+        if note["fix"]:
+            console.print(f"[dim]  {escape(note['fix'])}[/]")
     console.print(
         f"[bold]{report.rows_read}[/] rows read, [green]{report.rows_written}[/] written, "
         f"[red]{report.rows_rejected}[/] rejected"

@@ -38,6 +38,13 @@ class PhoneOptions:
     mobile_only: bool = False
     phone_format: PhoneFormat = "e164"
     engine: Engine = "vectorised"
+    #: What FROM says for each source (the header it was read from); default: its name.
+    labels: tuple[str, ...] = ()
+
+    @property
+    def source_labels(self) -> tuple[str, ...]:
+        """The label of each source, in order."""
+        return self.labels or self.sources
 
 
 def normalize_phones(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame:
@@ -65,7 +72,9 @@ def normalize_phones(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame
         phones.append(f"__p{index}")
         reasons.append(f"__r{index}")
         notes.append(f"__n{index}")
-    decided = frame.select(REGION, *_decide(options.sources, phones, reasons, notes))
+    decided = frame.select(
+        REGION, *_decide(options.sources, options.source_labels, phones, reasons, notes)
+    )
     if REGION_RAW in frame.columns:
         decided = decided.with_columns(frame.get_column(REGION_RAW))
     return decided
@@ -126,14 +135,18 @@ def _oracle_lookup(frame: pl.DataFrame, column: str, options: PhoneOptions) -> p
 
 
 def _decide(
-    sources: Sequence[str], phones: list[str], reasons: list[str], notes: list[str]
+    sources: Sequence[str],
+    labels: Sequence[str],
+    phones: list[str],
+    reasons: list[str],
+    notes: list[str],
 ) -> list[pl.Expr]:
     """Coalesce the phone columns in priority order and pick the row's reason and raw text."""
     if len(sources) == 1:
-        return _single_source(sources[0], phones[0], reasons[0], notes[0])
+        return _single_source(sources[0], labels[0], phones[0], reasons[0], notes[0])
     valid = [pl.col(p).is_not_null() for p in phones]
     tried = [pl.col(r) != Reason.MISSING_PHONE.value for r in reasons]
-    from_expr = _first_of(valid, [pl.lit(s) for s in sources])
+    from_expr = _first_of(valid, [pl.lit(s) for s in labels])
     raw_expr = pl.coalesce(
         _first_of(valid, [pl.col(s) for s in sources]),
         _first_of(tried, [pl.col(s) for s in sources]),
@@ -159,7 +172,7 @@ def _decide(
     ]
 
 
-def _single_source(source: str, phone: str, reason: str, note: str) -> list[pl.Expr]:
+def _single_source(source: str, label: str, phone: str, reason: str, note: str) -> list[pl.Expr]:
     """The common case of one phone column: columns are renamed, not recomputed."""
     return [
         pl.col(phone).alias(PHONE),
@@ -170,7 +183,7 @@ def _single_source(source: str, phone: str, reason: str, note: str) -> list[pl.E
         .otherwise(pl.col(reason))
         .alias(REASON),
         pl.col(source).alias(RAW),
-        pl.lit(source, pl.String).alias(FROM),
+        pl.lit(label, pl.String).alias(FROM),
         pl.col(note).alias(NOTE),
     ]
 

@@ -40,7 +40,7 @@ _FLOAT_ARTIFACT = re.compile(FLOAT_ARTIFACT)
 _SCIENTIFIC = re.compile(SCIENTIFIC)
 _ISO_DATE = re.compile(ISO_DATE)
 _URI_SCHEME = re.compile(r"^(?:tel|callto|sms):", re.IGNORECASE)
-_SEPARATORS = re.compile(r"\s*(?:[/;|,\n]|\s(?:or|או)\s)\s*", re.IGNORECASE)
+_SEPARATORS = re.compile(r"\s*(?::::|[/;|,\n]|\s(?:or|או)\s)\s*", re.IGNORECASE)
 _BARE_DIGITS = re.compile(BARE_DIGITS)
 _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
@@ -112,8 +112,8 @@ def _fold_characters(raw: str) -> str:
 
 
 def split_numbers(text: str) -> list[str]:
-    """The numbers in a pre-cleaned cell: one, or several separated by ``/ ; | ,``, newline or
-    the word "or" (``או``).
+    """The numbers in a pre-cleaned cell: one, or several separated by ``:::`` (Google
+    Contacts), ``/ ; | ,``, newline or the word "or" (``או``).
 
     A cell counts as several numbers only when at least two parts hold 6 or more digits each;
     otherwise it is one number (``"050-2345678, ext 12"`` stays whole).

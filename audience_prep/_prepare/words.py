@@ -1,0 +1,205 @@
+"""Headers read as words: split a header into words, and find the schema's phrases in them.
+
+Splitting a header (:func:`header_words`), in order:
+
+- NFKC normalisation; invisible marks (BOM, zero-width, bidi) are dropped;
+- word boundaries are added where ``camelCase`` turns (``buyerPhoneNumber``), where an upper-case
+  run ends (``SMSNumber``) and between letters and digits (``phone1``, ``Phone2Value``);
+- case folding, then diacritics are dropped (``Téléphone`` = ``telephone``, ``Móvil`` =
+  ``movil``; Hebrew points and Arabic vowel marks too), so a vocabulary written with accents
+  matches headers written without them;
+- every run of characters that are not letters or digits separates words: spaces, punctuation,
+  ``_``, ``-``, ``/``, brackets, quotes; a pictograph (``📱``, ``☎``, ``✉``) is a word of its
+  own, so the vocabulary can say what it means (a form question ``Tu número 📲``).
+
+Finding phrases (:class:`Vocabulary`): a phrase is one or more words, and it names one or more
+*concepts* (``phone``, ``mobile``, ``fax``, ``email``, ...). Every phrase found among a header's
+consecutive words counts, except one that lies inside a longer phrase found there: in
+``Accepts SMS Marketing`` the phrase ``accepts sms marketing`` (about a phone) hides ``sms`` (a
+phone word), while ``Phone 1 - Type`` holds both ``phone`` and ``type``. Before that, a word that
+is no phrase of its own is tried as:
+
+- a compound of vocabulary words (German ``Telefonnummer`` = ``telefon`` + ``nummer``,
+  ``cellphone``, ``mobilephone``): the split into the fewest known words, each of 2 or more
+  letters, wins;
+- a Hebrew word with a one-letter prefix (``הטלפון`` = ``ה`` + ``טלפון``: ``ה ו ב ל מ ש כ``) or
+  an Arabic word with its article (``الهاتف`` = ``ال`` + ``هاتف``).
+
+A word that none of this explains is left unmatched (it counts as an unknown word).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Final
+
+from audience_prep._text import INVISIBLE
+
+__all__ = ["Vocabulary", "WordMatch", "fold_phrase", "header_words"]
+
+#: Where a camelCase header turns: ``aB`` and the end of an upper-case run ``ABc``.
+_CAMEL: Final = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+#: Between a letter and a digit, either way round.
+_DIGIT_EDGE: Final = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+_HEBREW_PREFIXES: Final = "הובלמשכ"
+_ARABIC_ARTICLES: Final = ("وال", "بال", "لل", "ال")
+_MIN_PIECE: Final = 2
+_MAX_PHRASE: Final = 6
+
+
+def _fold_word(word: str) -> str:
+    """Case folding, then diacritics dropped (recomposed, so Hangul and kana stay whole)."""
+    decomposed = unicodedata.normalize("NFD", word.casefold())
+    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return unicodedata.normalize("NFC", bare)
+
+
+def header_words(header: str) -> tuple[str, ...]:
+    """The words of a header, folded (see the module rules)."""
+    text = "".join(ch for ch in unicodedata.normalize("NFKC", header) if ch not in INVISIBLE)
+    text = _DIGIT_EDGE.sub(" ", _CAMEL.sub(" ", text))
+    words: list[str] = []
+    current: list[str] = []
+    for ch in text:
+        if ch.isalnum():
+            current.append(ch)
+            continue
+        if current:
+            words.append("".join(current))
+            current = []
+        if unicodedata.category(ch) == "So":
+            words.append(ch)
+    if current:
+        words.append("".join(current))
+    return tuple(w for w in map(_fold_word, words) if w)
+
+
+def fold_phrase(phrase: str) -> tuple[str, ...]:
+    """A vocabulary phrase as the words a header would hold (the same folding as headers)."""
+    return header_words(phrase)
+
+
+@dataclass(frozen=True, slots=True)
+class WordMatch:
+    """A header's concepts, in the order their phrases appear, and what was left unexplained."""
+
+    concepts: tuple[str, ...]
+    phrases: tuple[str, ...]
+    unknown: tuple[str, ...]
+    #: Concepts of phrases hidden inside longer ones (``sms`` in ``accepts sms marketing``).
+    hidden: tuple[str, ...] = ()
+
+    def has(self, concept: str) -> bool:
+        """Whether a phrase of ``concept`` is in the header."""
+        return concept in self.concepts
+
+    def has_any(self, concepts: Iterable[str]) -> bool:
+        """Whether a phrase of any of ``concepts`` is in the header."""
+        return any(c in self.concepts for c in concepts)
+
+
+class Vocabulary:
+    """Phrases by concept; :meth:`match` reads a header against them (see the module rules).
+
+    ``fillers`` are words that join compounds and carry no concept of their own (``nummer``,
+    ``nr``, ``number``): ``Telefonnummer`` is a phone because ``telefon`` is.
+    """
+
+    def __init__(
+        self, phrases: Mapping[str, Iterable[str]], *, fillers: Iterable[str] = ()
+    ) -> None:
+        table: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for concept, items in phrases.items():
+            for phrase in items:
+                words = fold_phrase(phrase)
+                if words and concept not in table.get(words, ()):
+                    table[words] = (*table.get(words, ()), concept)
+        self._table = table
+        self._fillers = frozenset(w for f in fillers for w in fold_phrase(f))
+
+    @cached_property
+    def _single_words(self) -> frozenset[str]:
+        """Words that compounds may be split into: one-word phrases, and the fillers."""
+        return frozenset(p[0] for p in self._table if len(p) == 1) | self._fillers
+
+    def concepts_of(self, phrase: str) -> tuple[str, ...]:
+        """The concepts a phrase belongs to (none when it is no phrase of the vocabulary)."""
+        return self._table.get(fold_phrase(phrase), ())
+
+    def phrases_of(self, concept: str) -> list[str]:
+        """Every phrase of a concept, as folded words joined by spaces."""
+        return [" ".join(p) for p, names in self._table.items() if concept in names]
+
+    @property
+    def concepts(self) -> frozenset[str]:
+        """Every concept with at least one phrase."""
+        return frozenset(c for names in self._table.values() for c in names)
+
+    def match(self, header: str) -> WordMatch:
+        """The concepts whose phrases the header holds (see the module rules), in order."""
+        words = self._expanded(header_words(header))
+        found: list[tuple[int, int]] = []
+        for start in range(len(words)):
+            for end in range(start + 1, min(start + _MAX_PHRASE, len(words)) + 1):
+                if tuple(words[start:end]) in self._table:
+                    found.append((start, end))
+        kept = [
+            (start, end)
+            for start, end in found
+            if not any(s <= start and end <= e and e - s > end - start for s, e in found)
+        ]
+        concepts = dict.fromkeys(c for s, e in kept for c in self._table[tuple(words[s:e])])
+        hidden = dict.fromkeys(
+            c
+            for s, e in found
+            if (s, e) not in kept
+            for c in self._table[tuple(words[s:e])]
+            if c not in concepts
+        )
+        covered = {i for s, e in kept for i in range(s, e)}
+        unknown = [
+            w
+            for i, w in enumerate(words)
+            if i not in covered and w not in self._fillers and not w.isdigit()
+        ]
+        phrases = tuple(" ".join(words[s:e]) for s, e in kept)
+        return WordMatch(tuple(concepts), phrases, tuple(unknown), tuple(hidden))
+
+    def _expanded(self, words: tuple[str, ...]) -> list[str]:
+        """Words, with compounds and prefixed Hebrew/Arabic words split into known words."""
+        out: list[str] = []
+        for word in words:
+            if (word,) in self._table or word in self._fillers or word.isdigit():
+                out.append(word)
+                continue
+            out.extend(self._unprefixed(word) or self._split(word) or [word])
+        return out
+
+    def _unprefixed(self, word: str) -> list[str] | None:
+        if len(word) > 2 and word[0] in _HEBREW_PREFIXES and (word[1:],) in self._table:
+            return [word[1:]]
+        for article in _ARABIC_ARTICLES:
+            rest = word.removeprefix(article)
+            if rest != word and len(rest) >= _MIN_PIECE and (rest,) in self._table:
+                return [rest]
+        return None
+
+    def _split(self, word: str) -> list[str] | None:
+        """The split of ``word`` into the fewest known words, or None (dynamic programming)."""
+        known = self._single_words
+        best: list[list[str] | None] = [None] * (len(word) + 1)
+        best[0] = []
+        for end in range(_MIN_PIECE, len(word) + 1):
+            for start in range(end - _MIN_PIECE + 1):
+                head = best[start]
+                piece = word[start:end]
+                if head is None or piece not in known:
+                    continue
+                if best[end] is None or len(head) + 1 < len(best[end] or ()):
+                    best[end] = [*head, piece]
+        found = best[len(word)]
+        return found if found is not None and len(found) > 1 else None
