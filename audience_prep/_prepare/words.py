@@ -23,7 +23,10 @@ is no phrase of its own is tried as:
   ``cellphone``, ``mobilephone``): the split into the fewest known words, each of 2 or more
   letters, wins;
 - a Hebrew word with a one-letter prefix (``הטלפון`` = ``ה`` + ``טלפון``: ``ה ו ב ל מ ש כ``) or
-  an Arabic word with its article (``الهاتف`` = ``ال`` + ``هاتف``).
+  an Arabic word with its article (``الهاتف`` = ``ال`` + ``هاتف``);
+- a word with replacement characters (``gesch�ftlich``: a file that lost its accents to a
+  wrong conversion) as the one known word of its length that fits it, each ``�`` standing for
+  one letter.
 
 A word that none of this explains is left unmatched (it counts as an unknown word).
 """
@@ -48,6 +51,8 @@ _DIGIT_EDGE: Final = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 _HEBREW_PREFIXES: Final = "הובלמשכ"
 _ARABIC_ARTICLES: Final = ("وال", "بال", "لل", "ال")
 _MIN_PIECE: Final = 2
+#: U+FFFD, which a decoder writes for each byte it could not read.
+_LOST: Final = "\ufffd"
 _MAX_PHRASE: Final = 6
 
 
@@ -66,6 +71,9 @@ def header_words(header: str) -> tuple[str, ...]:
     current: list[str] = []
     for ch in text:
         if ch.isalnum():
+            current.append(ch)
+            continue
+        if ch == _LOST:  # a letter lost to a wrong conversion: part of its word
             current.append(ch)
             continue
         if current:
@@ -176,7 +184,9 @@ class Vocabulary:
             if (word,) in self._table or word in self._fillers or word.isdigit():
                 out.append(word)
                 continue
-            out.extend(self._unprefixed(word) or self._split(word) or [word])
+            out.extend(
+                self._unprefixed(word) or self._restored(word) or self._split(word) or [word]
+            )
         return out
 
     def _unprefixed(self, word: str) -> list[str] | None:
@@ -187,6 +197,14 @@ class Vocabulary:
             if rest != word and len(rest) >= _MIN_PIECE and (rest,) in self._table:
                 return [rest]
         return None
+
+    def _restored(self, word: str) -> list[str] | None:
+        """The one known word that ``word`` is, its U+FFFD characters read as any letter."""
+        if _LOST not in word:
+            return None
+        pattern = re.compile("".join("." if ch == _LOST else re.escape(ch) for ch in word))
+        fits = [w for w in self._single_words if len(w) == len(word) and pattern.fullmatch(w)]
+        return fits if len(fits) == 1 else None
 
     def _split(self, word: str) -> list[str] | None:
         """The split of ``word`` into the fewest known words, or None (dynamic programming)."""
