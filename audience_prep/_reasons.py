@@ -25,6 +25,7 @@ class Reason(StrEnum):
     NOT_MOBILE = "not_mobile"
     SCIENTIFIC_NOTATION = "scientific_notation"
     UNKNOWN_REGION = "unknown_region"
+    NO_REGION = "no_region"
     DUPLICATE = "duplicate"
     MALFORMED_ROW = "malformed_row"
 
@@ -59,6 +60,8 @@ _REASON_TEXT: Final[dict[Reason, str]] = {
     "9.72501E+11): the spreadsheet already dropped digits. Re-export the column formatted as text.",
     Reason.UNKNOWN_REGION: "The row's region cell names no country phonenumbers knows. Use an "
     "ISO 3166 alpha-2 code (IL, US, GB) or an English country name.",
+    Reason.NO_REGION: "The number is written without its country code and no region was "
+    "given, so its country is unknown. Pass region= (CLI: --region) or a region_column.",
     Reason.DUPLICATE: "The same phone1 already appears in another kept row (see duplicate_of).",
     Reason.MALFORMED_ROW: "The row has more or fewer fields than the header (a stray delimiter or "
     "quote). Fix the line in the file, or check delimiter=.",

@@ -128,7 +128,6 @@ def test_unreadable_file_exits_1(tmp_path: Path) -> None:
     "args",
     [
         ("prepare", SAMPLE, "--region", "XX"),
-        ("prepare", SAMPLE),
         ("prepare", SAMPLE, "--region", "IL", "--keep", "newest"),
         ("prepare", SAMPLE, "--region", "IL", "--map", "nonsense"),
         ("prepare",),

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from audience_prep import UnknownRegionError, normalize_phone
 from audience_prep._errors import ConfigurationError
 from audience_prep._prepare.phones.engine import normalize_series
+from audience_prep._prepare.phones.normalize import read_cells
 from audience_prep._prepare.phones.rules import match_lengths
 
 CORPUS = Path(__file__).parent / "data" / "phone_corpus.txt"
@@ -329,3 +330,42 @@ def test_match_lengths_of_unbounded_patterns_is_none() -> None:
     assert match_lengths(r"\d+") is None
     assert match_lengths(r"1\d*") is None
     assert match_lengths(r"(?:12|3)\d{2,4}") == {4, 5, 6, 3}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    mobile_only=st.booleans(),
+    phone_format=st.sampled_from(["e164", "digits"]),
+)
+def test_reading_without_a_region_equals_the_oracle_without_one(
+    seed: int, mobile_only: bool, phone_format: str
+) -> None:
+    """Cells of every region's shapes, read with no region: the engine takes the '+' numbers
+    (with a stand-in region), the oracle the rest; both must give the oracle's answers."""
+    rng = random.Random(seed)
+    values = [_value(rng, rng.choice(MAIN_REGIONS)) for _ in range(400)]
+    values += [value for _, value in _corpus()]
+    got = read_cells(
+        pl.Series(values, dtype=pl.String),
+        None,
+        mobile_only=mobile_only,
+        phone_format=phone_format,  # type: ignore[arg-type]
+    ).rows()
+    expected = [
+        tuple(normalize_phone(v, None, mobile_only=mobile_only, phone_format=phone_format))  # type: ignore[arg-type]
+        for v in values
+    ]
+    wrong = [(v, e, g) for v, e, g in zip(values, expected, got, strict=True) if e != g]
+    assert wrong == [], f"{len(wrong)} disagreements, first: {wrong[:10]}"
+
+
+def test_reading_with_per_row_regions_and_rows_without_one() -> None:
+    cells = pl.Series(["050-234-5678", "050-234-5678", "+44 20 7983 2100", None], dtype=pl.String)
+    regions = pl.Series(["IL", "", "", "IL"], dtype=pl.String)
+    assert read_cells(cells, regions).rows() == [
+        ("+972502345678", None, None),
+        (None, "no_region", None),
+        ("+442079832100", None, None),
+        (None, "missing_phone", None),
+    ]

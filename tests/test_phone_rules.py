@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
+from audience_prep._prepare.phones.normalize import read_cells
 from audience_prep._prepare.phones.oracle import normalize_phone, split_numbers
 
 CELL_TEXT_TABLE = [
@@ -33,14 +35,38 @@ CELL_TEXT_TABLE = [
     ("none", "IL", None, "missing_phone", None),
     ("-", "IL", None, "missing_phone", None),
     ("tel:", "IL", None, "missing_phone", None),
+    # Google Contacts puts several numbers in one cell with ' ::: '
+    ("054-765-4321 ::: 058-700-1122", "IL", "+972547654321", None, "multiple_numbers"),
+    # labelled numbers in one cell: the mobile-labelled one first, wherever it stands
+    ("בית: 03-6123456 נייד: 052-3456789", "IL", "+972523456789", None, "multiple_numbers"),
+    ("Home: 03-6123456 / Mobile: 052-3456789", "IL", "+972523456789", None, "multiple_numbers"),
+    ("Tel: 03-6123456, Cell: 052-3456789", "IL", "+972523456789", None, "multiple_numbers"),
+    ("Work: 03-6123456 Home: 04-8123456", "IL", "+97236123456", None, "multiple_numbers"),
+    ("Mobile: 052-3456789", "IL", "+972523456789", None, None),
+    # no region: numbers with their country code only
+    ("+44 20 7983 2100", None, "+442079832100", None, None),
+    ("  +1 (212) 555-0134", None, "+12125550134", None, None),
+    ("050-234-5678", None, None, "no_region", None),
+    ("447400123456", None, "+447400123456", None, "country_code_without_plus"),
+    ("0447400123456", None, None, "no_region", None),
+    ("+999 123", None, None, "unparseable", None),
+    ("+44 20 7983", None, None, "invalid_number", None),
+    ("", None, None, "missing_phone", None),
 ]
 
 
 @pytest.mark.parametrize(("raw", "region", "phone", "reason", "note"), CELL_TEXT_TABLE)
 def test_cell_text_rules(
-    raw: str, region: str, phone: str | None, reason: str | None, note: str | None
+    raw: str, region: str | None, phone: str | None, reason: str | None, note: str | None
 ) -> None:
     assert tuple(normalize_phone(raw, region)) == (phone, reason, note)
+
+
+@pytest.mark.parametrize("region", ["IL", "US", None])
+def test_the_vectorised_reading_of_every_cell_text_rule_is_the_oracles(region: str | None) -> None:
+    cells = [raw for raw, *_ in CELL_TEXT_TABLE]
+    got = read_cells(pl.Series(cells, dtype=pl.String), region).rows()
+    assert got == [tuple(normalize_phone(cell, region)) for cell in cells]
 
 
 @pytest.mark.parametrize(

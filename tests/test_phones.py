@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from audience_prep import REASONS, PhoneResult, UnknownRegionError, normalize_phone
 from audience_prep._errors import ConfigurationError
-from audience_prep._prepare.phones.oracle import check_region, preclean, region_from_name
+from audience_prep._prepare.phones.oracle import check_region, preclean
+from audience_prep._prepare.phones.regions import region_from_name
 
 PRECLEAN_TABLE = [
     # (raw, expected cleaned text or rejection)
@@ -115,6 +116,28 @@ def test_unknown_phone_format() -> None:
         (" GB ", "GB"),
         ("Narnia", None),
         ("", None),
+        # codes and names as people write them (issue 13)
+        ("USA", "US"),
+        ("U.S.", "US"),
+        ("U.S.A.", "US"),
+        ("usa", "US"),
+        ("UK", "GB"),
+        ("Great Britain", "GB"),
+        ("England", "GB"),
+        ("GBR", "GB"),
+        ("ISR", "IL"),
+        ("DEU", "DE"),
+        ("בריטניה", "GB"),
+        ("ארצות הברית", "US"),
+        ("צרפת", "FR"),
+        ("Deutschland", "DE"),
+        ("Türkiye", "TR"),
+        ("Turkey", "TR"),
+        ("España", "ES"),
+        ("espana", "ES"),
+        ("Россия", "RU"),
+        ("إسرائيل", "IL"),
+        ("Paris", None),
     ],
 )
 def test_region_from_name(value: str, region: str | None) -> None:

@@ -54,10 +54,11 @@ def test_every_reason_code_from_one_file() -> None:
             ["9.72501E+11", "IL", "sci"],  # row 7
             ["050 234 5678", "IL", "dup"],  # row 8
             ["050-234-5679", "Atlantis", "region"],  # row 9
-            ["050-234-5670", "IL", "ragged", "extra field"],  # row 10
+            ["050-234-5671", "", "no region"],  # row 10
+            ["050-234-5670", "IL", "ragged", "extra field"],  # row 11
         ]
     )
-    prepared = ap.prepare(data, region="IL", region_column="Country", mobile_only=True)
+    prepared = ap.prepare(data, region_column="Country", mobile_only=True)
     reasons = dict(prepared.rejected.select("source_row", "reason").iter_rows())
     assert reasons == {
         3: "missing_phone",
@@ -67,7 +68,8 @@ def test_every_reason_code_from_one_file() -> None:
         7: "scientific_notation",
         8: "duplicate",
         9: "unknown_region",
-        10: "malformed_row",
+        10: "no_region",
+        11: "malformed_row",
     }
     assert set(reasons.values()) == set(ap.REASONS)
     assert prepared.frame["phone1"].to_list() == ["+972502345678"]
@@ -90,7 +92,8 @@ def test_every_reason_code_from_one_file() -> None:
         7: "'9.72501E+11' is in scientific notation: digits were lost; re-export as text",
         8: "duplicate of row 2 (+972502345678)",
         9: "region 'Atlantis' names no known country and no default region",
-        10: "the row does not have the header's 3 fields (a stray delimiter or quote)",
+        10: "'050-234-5671' has no country code and no region was given",
+        11: "the row does not have the header's 3 fields (a stray delimiter or quote)",
     }
     assert rejected["source_file"].unique().to_list() == ["<bytes>"]
 
@@ -205,11 +208,50 @@ def test_region_column_by_canonical_name_and_fallback_to_default() -> None:
     assert prepared.report.region_column == "Country"
 
 
-def test_region_column_without_default_rejects_rows_without_region() -> None:
-    data = csv_bytes([["Phone", "Country"], ["050-234-5678", ""], ["050-234-5679", "IL"]])
+def test_region_column_without_default_reads_only_country_codes_where_it_is_empty() -> None:
+    data = csv_bytes(
+        [
+            ["Phone", "Country"],
+            ["050-234-5678", ""],
+            ["050-234-5679", "IL"],
+            ["+44 20 7983 2100", ""],
+            ["050-234-5670", "Atlantis"],
+        ]
+    )
     prepared = ap.prepare(data, region_column="Country")
-    assert prepared.frame["phone1"].to_list() == ["+972502345679"]
-    assert prepared.rejected["reason"].to_list() == ["unknown_region"]
+    assert prepared.frame["phone1"].to_list() == ["+972502345679", "+442079832100"]
+    assert prepared.rejected["reason"].to_list() == ["no_region", "unknown_region"]
+
+
+def test_no_region_at_all_reads_international_numbers_and_says_what_to_pass() -> None:
+    data = csv_bytes([["Phone"], ["+972 50-234-5678"], ["050-234-5679"], ["+1 212 555 0134"]])
+    prepared = ap.prepare(data)
+    assert prepared.report.region is None
+    assert prepared.frame["phone1"].to_list() == ["+972502345678", "+12125550134"]
+    assert prepared.rejected["reason"].to_list() == ["no_region"]
+    assert "region=" in ap.REASONS["no_region"]
+
+
+def test_region_column_understands_country_spellings() -> None:
+    countries = ["USA", "U.S.", "UK", "Great Britain", "GBR", "בריטניה", "ארצות הברית", "us"]
+    phones = ["212-555-01{:02d}", "212-555-01{:02d}", "07400 1234{:02d}", "07400 1234{:02d}"]
+    phones += ["07400 1234{:02d}", "07400 1234{:02d}", "212-555-01{:02d}", "212-555-01{:02d}"]
+    rows = [["Phone", "Country"]] + [
+        [phone.format(i), country]
+        for i, (phone, country) in enumerate(zip(phones, countries, strict=True))
+    ]
+    prepared = ap.prepare(csv_bytes(rows), region_column="Country")
+    assert prepared.report.rows_rejected == 0
+    assert [p[:3] for p in prepared.frame["phone1"].to_list()] == [
+        "+12",
+        "+12",
+        "+44",
+        "+44",
+        "+44",
+        "+44",
+        "+12",
+        "+12",
+    ]
 
 
 def test_missing_region_column() -> None:
@@ -220,7 +262,6 @@ def test_missing_region_column() -> None:
 @pytest.mark.parametrize(
     ("options", "match"),
     [
-        ({}, "region is required"),
         ({"region": "IL", "keep": "newest"}, "keep must be one of"),
         ({"region": "IL", "phone_format": "intl"}, "phone_format must be one of"),
         ({"region": "IL", "extra_columns": "hide"}, "extra_columns must be"),

@@ -30,7 +30,7 @@ from audience_prep._prepare.columns import (
     fix_hint,
     missing_phone_error,
 )
-from audience_prep._prepare.phones.engine import normalize_series
+from audience_prep._prepare.phones.normalize import read_cells
 from audience_prep._prepare.schema import AudienceSchema
 
 __all__ = [
@@ -81,7 +81,7 @@ def settle_phone_sources(
             mapping = mapping.without_source(header, note)
     if mapping.phone_sources:
         return mapping
-    if strict or region is None:
+    if strict:
         raise missing_phone_error([*mapping.renames, *mapping.extras], schema, source)
     return _by_content(mapping, frame, schema, region, source)
 
@@ -95,7 +95,7 @@ def _by_content(
     mapping: ColumnMapping,
     frame: pl.DataFrame,
     schema: AudienceSchema,
-    region: str,
+    region: str | None,
     source: str,
 ) -> ColumnMapping:
     vocabulary = schema.vocabulary
@@ -107,7 +107,7 @@ def _by_content(
         if not cells.len() or not _numbers(cells):
             continue
         shaped = cells.filter(cells.str.contains(_NUMBER_ONLY))
-        valid = int(normalize_series(shaped, region).get_column("phone").is_not_null().sum())
+        valid = int(read_cells(shaped, region).get_column("phone").is_not_null().sum())
         share = valid / cells.len()
         if share >= CONTENT_SHARE and (best is None or share > best[0]):
             best = (share, cells.len(), header)
@@ -119,7 +119,7 @@ def _by_content(
         (header,),
         (),
         f"found by content: no header names a phone, and {share:.0%} of {size} sampled cells "
-        f"of {header!r} are valid numbers for region {region}",
+        f"of {header!r} are valid numbers for region {region or '(none: with a country code)'}",
         None,
     )
     return mapping.with_content_source(header, note)

@@ -73,8 +73,10 @@ def prepare(
 ) -> Prepared:
     """Turn ``source`` into a validated CommBox audience; every input row is kept or rejected.
 
-    ``region`` is the default ISO 3166 alpha-2 region for national-format numbers (required
-    unless ``region_column`` names a column of per-row regions: codes or English country names).
+    ``region`` is the default ISO 3166 alpha-2 region for national-format numbers;
+    ``region_column`` names a column of per-row regions (codes or country names in many
+    languages). Without either, numbers written with their country code are read and the
+    others are rejected as ``no_region``.
     ``columns`` maps source headers to canonical names and wins over automatic matching; every
     decision of the automatic matching is in ``report.mapping_notes``, and
     ``strict_columns=True`` refuses (``AmbiguousColumnsError``, ``MissingColumnError``) where a
@@ -87,7 +89,7 @@ def prepare(
     See the README for every option and reason code.
     """
     report_progress = progress or ignore
-    region = _check_options(region, region_column, keep, phone_format, extra_columns)
+    region = _check_options(region, keep, phone_format, extra_columns)
     if engine not in ENGINES:
         raise ConfigurationError(f"engine must be 'vectorised' or 'oracle', not {engine!r}.")
     audience_schema = load_schema(schema)
@@ -287,18 +289,11 @@ def _gather_parts(
     }
 
 
-def _check_options(
-    region: str | None, region_column: str | None, keep: str, phone_format: str, extra: str
-) -> str | None:
+def _check_options(region: str | None, keep: str, phone_format: str, extra: str) -> str | None:
     check_keep(keep)
     check_phone_format(phone_format)
     if extra not in EXTRA_COLUMNS:
         raise ConfigurationError(f"extra_columns must be 'keep' or 'drop', not {extra!r}.")
-    if region is None and region_column is None:
-        raise ConfigurationError(
-            "region is required (e.g. region='IL'), unless region_column names a column of "
-            "per-row regions."
-        )
     return check_region(region) if region is not None else None
 
 

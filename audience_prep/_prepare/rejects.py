@@ -127,7 +127,9 @@ def _message(reason: str | None, columns: list[str], several_files: bool) -> pl.
     """The one-line explanation of ``reason``, naming the cell text and region."""
     region_cell = pl.col(REGION_RAW).fill_null("") if REGION_RAW in columns else pl.lit("")
     raw = pl.col(RAW).fill_null("")
-    region = pl.col(REGION).fill_null("?")
+    region = (
+        pl.when(pl.col(REGION) == "").then(pl.lit("none")).otherwise(pl.col(REGION).fill_null("?"))
+    )
     if reason == Reason.DUPLICATE:
         return _duplicate_message(several_files)
     if reason == Reason.MISSING_PHONE:
@@ -140,6 +142,8 @@ def _message(reason: str | None, columns: list[str], several_files: bool) -> pl.
         return pl.format("'{}' is valid but not a mobile number", raw)
     if reason == Reason.SCIENTIFIC_NOTATION:
         return pl.format("'{}' is in scientific notation: digits were lost; re-export as text", raw)
+    if reason == Reason.NO_REGION:
+        return pl.format("'{}' has no country code and no region was given", raw)
     if reason == Reason.UNKNOWN_REGION:
         return pl.format("region '{}' names no known country and no default region", region_cell)
     return pl.lit(reason, pl.String)

@@ -1,7 +1,9 @@
 """The phone stage: fill the phone column from its source columns, row by row, via the oracle.
 
 For each row, the region is the row's region cell (when ``region_column`` is given and the cell
-is not empty) or the default region. Each phone source column, in priority order, is run through
+is not empty) or the default region; a row with neither has no region (NO_REGION_GIVEN), and
+only its numbers written with their country code can be read (``no_region`` for the others).
+Each phone source column, in priority order, is run through
 :func:`audience_prep.normalize_phone`; the row takes the first valid number. A row with none
 gets the reason of its first non-empty phone cell (``missing_phone`` when every cell is empty).
 
@@ -18,7 +20,8 @@ from typing import Any, Final, Literal
 import polars as pl
 
 from audience_prep._prepare.phones.engine import normalize_series
-from audience_prep._prepare.phones.oracle import PhoneFormat, normalize_phone, region_from_name
+from audience_prep._prepare.phones.oracle import PhoneFormat, normalize_phone
+from audience_prep._prepare.phones.regions import region_from_name
 from audience_prep._prepare.working import FROM, NOTE, PHONE, RAW, REASON, REGION, REGION_RAW
 from audience_prep._reasons import Reason
 
@@ -26,6 +29,13 @@ from audience_prep._reasons import Reason
 #: ``"oracle"``: :func:`normalize_phone` once per unique cell, for debugging and comparison.
 Engine = Literal["vectorised", "oracle"]
 ENGINES: Final = ("vectorised", "oracle")
+#: The REGION of a row with no region at all (no default, no region cell): not null, which
+#: means a region cell that names no country.
+NO_REGION_GIVEN: Final = ""
+#: A cell that is ``+`` and a number (ASCII): read the same with any default region.
+_PLUS_NUMBER: Final = r"^[ \t]*\+[0-9 ().\-]*$"
+#: Any region stands in for "none" when reading _PLUS_NUMBER cells with the engine.
+_STAND_IN: Final = "US"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +92,7 @@ def normalize_phones(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame
 
 def _with_regions(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame:
     """Add the per-row REGION (null when the row's region cell names no known country)."""
-    default = pl.lit(options.region, pl.String)
+    default = pl.lit(options.region or NO_REGION_GIVEN, pl.String)
     if options.region_column is None:
         return frame.with_columns(default.alias(REGION))
     cell = pl.col(options.region_column).str.strip_chars()
@@ -99,11 +109,9 @@ def _with_regions(frame: pl.DataFrame, options: PhoneOptions) -> pl.DataFrame:
 def _results(frame: pl.DataFrame, column: str, options: PhoneOptions) -> pl.DataFrame:
     """``phone``, ``reason`` and ``note`` for every row's cell of ``column``, in row order."""
     if options.engine == "vectorised":
-        regions = options.region if options.region_column is None else frame.get_column(REGION)
-        assert regions is not None  # prepare() requires region without region_column
-        return normalize_series(
+        return read_cells(
             frame.get_column(column),
-            regions,
+            options.region if options.region_column is None else frame.get_column(REGION),
             mobile_only=options.mobile_only,
             phone_format=options.phone_format,
         )
@@ -115,13 +123,74 @@ def _results(frame: pl.DataFrame, column: str, options: PhoneOptions) -> pl.Data
     return joined.select("phone", "reason", "note")
 
 
+def read_cells(
+    cells: pl.Series,
+    regions: str | pl.Series | None,
+    *,
+    mobile_only: bool = False,
+    phone_format: PhoneFormat = "e164",
+) -> pl.DataFrame:
+    """``phone``, ``reason`` and ``note`` of every cell, exactly as the oracle reads it.
+
+    ``regions`` is one region, None (no region), or a Series of per-row regions in which
+    NO_REGION_GIVEN means none and null gives null results. Cells with a region go to the
+    vectorised engine. Without one, a cell that is ``+`` and a number reads the same with any
+    default region, so the engine reads it with a stand-in; the rest go to the oracle with no
+    region, once per unique cell.
+    """
+    if isinstance(regions, str):
+        return normalize_series(cells, regions, mobile_only=mobile_only, phone_format=phone_format)
+    if regions is None:
+        regions = (
+            pl.Series("region", [NO_REGION_GIVEN], pl.String).extend_constant(
+                NO_REGION_GIVEN, cells.len() - 1
+            )
+            if cells.len()
+            else pl.Series("region", [], pl.String)
+        )
+    none = regions == NO_REGION_GIVEN
+    if not none.any():
+        return normalize_series(cells, regions, mobile_only=mobile_only, phone_format=phone_format)
+    plus = cells.str.contains(_PLUS_NUMBER).fill_null(False)
+    stand_in = pl.select(pl.when(none).then(pl.lit(_STAND_IN)).otherwise(regions)).to_series()
+    read = normalize_series(cells, stand_in, mobile_only=mobile_only, phone_format=phone_format)
+    by_oracle = none & ~plus & cells.is_not_null()
+    if not by_oracle.any():
+        return read
+    looked_up = _oracle_cells(cells.filter(by_oracle).unique(), mobile_only, phone_format)
+    oracle_rows = pl.DataFrame({"cell": cells}).join(
+        looked_up, on="cell", how="left", maintain_order="left"
+    )
+    return read.select(
+        pl.when(by_oracle).then(oracle_rows[name]).otherwise(pl.col(name)).alias(name)
+        for name in ("phone", "reason", "note")
+    )
+
+
+def _oracle_cells(cells: pl.Series, mobile_only: bool, phone_format: PhoneFormat) -> pl.DataFrame:
+    """The oracle with no region, once per cell of ``cells`` (unique, not null)."""
+    results = [
+        normalize_phone(cell, None, mobile_only=mobile_only, phone_format=phone_format)
+        for cell in cells.to_list()
+    ]
+    return pl.DataFrame(
+        {
+            "cell": cells,
+            "phone": [r.phone for r in results],
+            "reason": [r.reason for r in results],
+            "note": [r.note for r in results],
+        },
+        schema={"cell": pl.String, "phone": pl.String, "reason": pl.String, "note": pl.String},
+    )
+
+
 def _oracle_lookup(frame: pl.DataFrame, column: str, options: PhoneOptions) -> pl.DataFrame:
     """Run the oracle once per unique (cell, region) pair of ``column``."""
     pairs = frame.select(column, REGION).drop_nulls().unique()
     results = [
         normalize_phone(
             raw,
-            region,
+            region or None,
             mobile_only=options.mobile_only,
             phone_format=options.phone_format,
         )

@@ -7,6 +7,7 @@ path is checked against it.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 import traceback
 import unicodedata
@@ -40,6 +41,17 @@ _FLOAT_ARTIFACT = re.compile(FLOAT_ARTIFACT)
 _SCIENTIFIC = re.compile(SCIENTIFIC)
 _ISO_DATE = re.compile(ISO_DATE)
 _URI_SCHEME = re.compile(r"^(?:tel|callto|sms):", re.IGNORECASE)
+#: A label before a number inside a cell: letters (and spaces between words), then a colon.
+_LABEL = re.compile(r"([^\W\d_](?:[^\W\d_]|[ .'-](?=[^\W\d_]))*)\s*:")
+#: Labels that mark a number inside a cell as a mobile one, tried first (folded).
+MOBILE_LABELS: Final = frozenset(
+    {
+        "mobile", "mob", "cell", "cellular", "cell phone", "cellphone", "mobile phone", "whatsapp",
+        "handy", "mobil", "mobiltelefon", "portable", "móvil", "movil", "celular", "cellulare",
+        "mobiel", "gsm", "cep", "мобильный", "моб", "сотовый", "جوال", "موبايل", "נייד", "סלולרי",
+        "פלאפון", "טלפון נייד", "tel. mobile", "tél. mobile", "tél mobile",
+    }
+)  # fmt: skip
 _SEPARATORS = re.compile(r"\s*(?::::|[/;|,\n]|\s(?:or|או)\s)\s*", re.IGNORECASE)
 _BARE_DIGITS = re.compile(BARE_DIGITS)
 _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
@@ -112,28 +124,55 @@ def _fold_characters(raw: str) -> str:
 
 
 def split_numbers(text: str) -> list[str]:
-    """The numbers in a pre-cleaned cell: one, or several separated by ``:::`` (Google
-    Contacts), ``/ ; | ,``, newline or the word "or" (``או``).
+    """The numbers in a pre-cleaned cell, in the order they are tried.
 
-    A cell counts as several numbers only when at least two parts hold 6 or more digits each;
-    otherwise it is one number (``"050-2345678, ext 12"`` stays whole).
+    Rules:
+
+    - parts are separated by ``:::`` (Google Contacts), ``/ ; | ,``, a newline or the word
+      "or" (``או``); a cell with none of these but two or more labels (a word and a colon:
+      ``נייד: 054... בית: 03...``) is split before each label;
+    - a cell counts as several numbers only when at least two parts hold 6 or more digits
+      each; otherwise it is one number (``"050-2345678, ext 12"`` stays whole);
+    - parts labelled as a mobile (``Mobile:``, ``Cell:``, ``נייד:``, ``Handy:``, ... see
+      ``MOBILE_LABELS``) come first; the others keep their order.
     """
     parts = [p for p in _SEPARATORS.split(text) if p]
+    if len(parts) < 2:
+        parts = _label_parts(text) or parts
     numbers = [p for p in parts if sum("0" <= ch <= "9" for ch in p) >= 6]
-    return parts if len(numbers) >= 2 else [text]
+    if len(numbers) < 2:
+        return [text]
+    return sorted(parts, key=lambda part: not _mobile_label(part))
+
+
+def _label_parts(text: str) -> list[str] | None:
+    """``text`` split before each ``label:`` when it holds two or more, else None."""
+    starts = [match.start() for match in _LABEL.finditer(text)]
+    if len(starts) < 2:
+        return None
+    bounds = [0, *starts[1:], len(text)] if starts[0] else [*starts, len(text)]
+    return [text[a:b].strip() for a, b in itertools.pairwise(bounds) if text[a:b].strip()]
+
+
+def _mobile_label(part: str) -> bool:
+    """Whether a part starts with a label that says it is a mobile number."""
+    match = _LABEL.match(part)
+    return match is not None and match.group(1).casefold().strip() in MOBILE_LABELS
 
 
 def normalize_phone(
     raw: str | None,
-    region: str,
+    region: str | None,
     *,
     mobile_only: bool = False,
     phone_format: PhoneFormat = "e164",
 ) -> PhoneResult:
     """Normalise one phone cell to E.164 (or digits-only E.164), or say why not.
 
-    ``region`` is the ISO 3166 alpha-2 region used for numbers written in national format.
-    Steps:
+    ``region`` is the ISO 3166 alpha-2 region used for numbers written in national format;
+    with ``None``, only numbers written with their country code can be read (``+44 ...``, or
+    digits that are valid with a ``+`` put back, step 4), and any other number is
+    ``no_region``. Steps:
 
     1. :func:`preclean`.
     2. :func:`split_numbers`: with several numbers, each is read by steps 3-6 in turn and the
@@ -145,7 +184,7 @@ def normalize_phone(
     6. ``format_number(..., E164)``, with the ``+`` removed for ``phone_format="digits"``.
        An extension is dropped (note ``extension``).
     """
-    region = check_region(region)
+    region = None if region is None else check_region(region)
     check_phone_format(phone_format)
     cleaned = preclean(raw)
     if isinstance(cleaned, PhoneResult):
@@ -176,12 +215,13 @@ def _parse(text: str, region: str | None) -> PhoneNumber | None:
         return None
 
 
-def _read_one(text: str, region: str, mobile_only: bool, phone_format: str) -> PhoneResult:
+def _read_one(text: str, region: str | None, mobile_only: bool, phone_format: str) -> PhoneResult:
     """Steps 3-6 of :func:`normalize_phone` for one number."""
     plain = _parse(text, region)
     number, note = choose_reading(text, region, plain)
     if number is None:
-        return PhoneResult(None, Reason.UNPARSEABLE)
+        national = region is None and not text.startswith("+")
+        return PhoneResult(None, Reason.NO_REGION if national else Reason.UNPARSEABLE)
     if not phonenumbers.is_valid_number(number):
         return PhoneResult(None, Reason.INVALID_NUMBER)
     if mobile_only and phonenumbers.number_type(number) not in _MOBILE_TYPES:
@@ -193,15 +233,15 @@ def _read_one(text: str, region: str, mobile_only: bool, phone_format: str) -> P
 
 
 def choose_reading(
-    text: str, region: str, plain: PhoneNumber | None
+    text: str, region: str | None, plain: PhoneNumber | None
 ) -> tuple[PhoneNumber | None, str | None]:
     """Decide between the plain reading and ``parse("+" + digits)`` for a number that may
     have lost its ``+`` (Excel turns ``+447400123456`` into ``447400123456``).
 
     The second reading is tried only when the text holds nothing but digits, spaces, dashes
     and dots (no ``+``, parentheses, letters or other symbols), has at least 10 digits, and
-    does not start with the region's international prefix or its national (trunk) prefix.
-    Then:
+    does not start with the region's international prefix or its national (trunk) prefix
+    (without a region: does not start with ``0``). Then:
 
     - plain reading invalid (or unparseable) and the second valid: the second
       (note ``country_code_without_plus``);
@@ -218,7 +258,7 @@ def choose_reading(
         return plain, None
     if plain is None or not phonenumbers.is_valid_number(plain):
         return second, Note.COUNTRY_CODE_WITHOUT_PLUS
-    if _same_number(plain, second):
+    if region is None or _same_number(plain, second):
         return plain, None
     own_code = str(phonenumbers.country_code_for_region(region))
     if (
@@ -230,13 +270,15 @@ def choose_reading(
     return plain, None
 
 
-def _second_reading_digits(text: str, region: str) -> str | None:
+def _second_reading_digits(text: str, region: str | None) -> str | None:
     """The digits of ``text`` when it qualifies for the second reading, else None."""
     if not _BARE_DIGITS.match(text):
         return None
     digits = "".join(ch for ch in text if "0" <= ch <= "9")
     if len(digits) < 10:
         return None
+    if region is None:
+        return None if digits.startswith("0") else digits
     metadata = PhoneMetadata.metadata_for_region(region)
     if metadata is None:
         return None
@@ -269,32 +311,9 @@ def check_region(region: str) -> str:
     upper = region.strip().upper()
     if upper in phonenumbers.SUPPORTED_REGIONS:
         return upper
+    from audience_prep._prepare.phones.regions import region_from_name
+
     named = region_from_name(region)
     suggestions = [named] if named else []
     suggestions += difflib.get_close_matches(upper, sorted(phonenumbers.SUPPORTED_REGIONS), n=3)
     raise UnknownRegionError(region, suggestions=list(dict.fromkeys(suggestions)))
-
-
-def region_from_name(value: str) -> str | None:
-    """An ISO alpha-2 region for a code or an English or Hebrew country name, else None."""
-    text = strip_text(value)
-    if text.upper() in phonenumbers.SUPPORTED_REGIONS:
-        return text.upper()
-    return _country_names().get(text.casefold())
-
-
-@cache
-def _country_names() -> dict[str, str]:
-    """Country names from phonenumbers' geocoder data (English and Hebrew) -> region code."""
-    from phonenumbers import geocoder
-
-    names: dict[str, str] = {}
-    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
-        example = phonenumbers.example_number(region)
-        if example is None:
-            continue
-        for lang in ("en", "he"):
-            name = geocoder.country_name_for_number(example, lang)
-            if name:
-                names.setdefault(name.casefold(), region)
-    return names
