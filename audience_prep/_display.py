@@ -84,6 +84,8 @@ class ReportLike(Protocol):
     def mobile_only(self) -> bool: ...
     @property
     def sha256(self) -> str: ...
+    @property
+    def mapping_notes(self) -> Sequence[Mapping[str, Any]]: ...
 
 
 class PreparedLike(Protocol):
@@ -300,9 +302,24 @@ def _settings_html(report: ReportLike) -> str:
     )
 
 
+def _decisions_html(notes: Sequence[Mapping[str, Any]]) -> str:
+    """Each decision of the header matching: the column, the rule, and the columns= fix."""
+    rows = [
+        [
+            f"<code>{_e(note['column'])}</code>",
+            _e(note["rule"]),
+            "" if not note.get("fix") else f"<code>{_e(note['fix'])}</code>",
+        ]
+        for note in notes
+    ]
+    return _table(["column", "decision", "to change it"], rows, numeric=set())
+
+
 def _report_sections(report: ReportLike, examples: Mapping[str, list[str]] | None) -> list[str]:
     sections = [_counts_html(report), _settings_html(report)]
     sections.append(_section("Column mapping", _mapping_html(report)))
+    if report.mapping_notes:
+        sections.append(_section("Mapping decisions", _decisions_html(report.mapping_notes)))
     if report.rejected_by_reason:
         reasons = _reasons_html(report.rejected_by_reason, report.rows_read, examples)
         explain = (

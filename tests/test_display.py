@@ -337,3 +337,19 @@ def test_diff_html_renders_the_ledger_diff() -> None:
     rows = table_titled(parse(diff_html(diff)), "members")
     assert [row[:2] for row in rows[1:]] == [["added", "1"], ["removed", "1"], ["kept", "1"]]
     assert rows[2][3] == "97250***1111"
+
+
+def test_mapping_decisions_are_shown_escaped_with_their_fix() -> None:
+    data = b"Home Phone,Mobile,<b>Email</b>,Email\n03-6123456,050-2345678,a@x.org,b@x.org\n"
+    prepared = ap.prepare(data, region="IL")
+    html = prepared.to_html()
+    assert "Mapping decisions" in html
+    assert "&#x27;Mobile&#x27; (mobile), &#x27;Home Phone&#x27; (other)" in html
+    assert "<b>Email</b>" not in html  # header text is escaped
+    assert "columns={&#x27;Mobile&#x27;: &#x27;phone1&#x27;}" in html
+
+
+def test_no_mapping_decisions_no_section() -> None:
+    prepared = ap.prepare(b"Phone\n050-2345678\n", region="IL")
+    assert prepared.report.mapping_notes == []
+    assert "Mapping decisions" not in prepared.to_html()

@@ -13,7 +13,7 @@ A schema file declares, with no code:
 - ``content_never``: concepts that keep a column from being found as the phone column by its
   values (when no header names a phone);
 - ``[words]``: phrases of the schema's own, by concept, added to the built-in vocabulary in
-  ``schemas/words/*.toml`` (one file per language).
+  ``schemas/words/*.json`` (one file per language).
 
 The pandera model of the output is built from the same declarations, so there is one source of
 truth for what a valid audience is.
@@ -21,6 +21,7 @@ truth for what a valid audience is.
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -308,12 +309,12 @@ def _words_dir() -> Path:
 
 @cache
 def _builtin_words() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Every language file's phrases, by concept, in file order (``schemas/words/*.toml``)."""
+    """Every language file's phrases, by concept, in file order (``schemas/words/*.json``)."""
     merged: dict[str, list[str]] = {}
-    for path in sorted(_words_dir().glob("*.toml")):
+    for path in sorted(_words_dir().glob("*.json")):
         try:
-            table = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            table = json.loads(path.read_bytes())
+        except (OSError, ValueError) as exc:
             raise SchemaFileError(str(path), f"cannot read the word list ({exc}).") from exc
         for concept, phrases in table.items():
             merged.setdefault(concept, []).extend(phrases)

@@ -9,8 +9,9 @@ Splitting a header (:func:`header_words`), in order:
   ``movil``; Hebrew points and Arabic vowel marks too), so a vocabulary written with accents
   matches headers written without them;
 - every run of characters that are not letters or digits separates words: spaces, punctuation,
-  ``_``, ``-``, ``/``, brackets, quotes; a pictograph (``📱``, ``☎``, ``✉``) is a word of its
-  own, so the vocabulary can say what it means (a form question ``Tu número 📲``).
+  ``_``, ``-``, ``/``, brackets, quotes; a pictograph (``📱``, ``☎``, ``✉``: U+2190-U+2BFF and
+  U+1F000-U+1FAFF) is a word of its own, so the vocabulary can say what it means (a form
+  question ``Tu número 📲``).
 
 Finding phrases (:class:`Vocabulary`): a phrase is one or more words, and it names one or more
 *concepts* (``phone``, ``mobile``, ``fax``, ``email``, ...). Every phrase found among a header's
@@ -53,41 +54,35 @@ _ARABIC_ARTICLES: Final = ("وال", "بال", "لل", "ال")
 _MIN_PIECE: Final = 2
 #: U+FFFD, which a decoder writes for each byte it could not read.
 _LOST: Final = "\ufffd"
+#: A word: letters and digits (and U+FFFD, a lost letter), or one pictograph (arrows,
+#: symbols and dingbats U+2190-U+2BFF, emoji U+1F000-U+1FAFF).
+_TOKEN: Final = re.compile(r"(?:[^\W_]|\ufffd)+|[\u2190-\u2bff\U0001f000-\U0001faff]")
+_DROP_INVISIBLE: Final = dict.fromkeys(map(ord, INVISIBLE))
+#: Lower-case ASCII letters and spaces: header_words only splits such a phrase at its spaces.
+_PLAIN: Final = re.compile(r"[a-z ]+\Z")
 _MAX_PHRASE: Final = 6
 
 
 def _fold_word(word: str) -> str:
     """Case folding, then diacritics dropped (recomposed, so Hangul and kana stay whole)."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFD", word.casefold())
-    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", bare)
 
 
 def header_words(header: str) -> tuple[str, ...]:
     """The words of a header, folded (see the module rules)."""
-    text = "".join(ch for ch in unicodedata.normalize("NFKC", header) if ch not in INVISIBLE)
+    text = unicodedata.normalize("NFKC", header).translate(_DROP_INVISIBLE)
     text = _DIGIT_EDGE.sub(" ", _CAMEL.sub(" ", text))
-    words: list[str] = []
-    current: list[str] = []
-    for ch in text:
-        if ch.isalnum():
-            current.append(ch)
-            continue
-        if ch == _LOST:  # a letter lost to a wrong conversion: part of its word
-            current.append(ch)
-            continue
-        if current:
-            words.append("".join(current))
-            current = []
-        if unicodedata.category(ch) == "So":
-            words.append(ch)
-    if current:
-        words.append("".join(current))
-    return tuple(w for w in map(_fold_word, words) if w)
+    return tuple(w for w in map(_fold_word, _TOKEN.findall(text)) if w)
 
 
 def fold_phrase(phrase: str) -> tuple[str, ...]:
     """A vocabulary phrase as the words a header would hold (the same folding as headers)."""
+    if _PLAIN.match(phrase):  # most phrases: what header_words gives, without its passes
+        return tuple(phrase.split())
     return header_words(phrase)
 
 
