@@ -23,6 +23,7 @@ class Reason(StrEnum):
     UNPARSEABLE = "unparseable"
     INVALID_NUMBER = "invalid_number"
     NOT_MOBILE = "not_mobile"
+    TOO_LONG = "too_long"
     SCIENTIFIC_NOTATION = "scientific_notation"
     UNKNOWN_REGION = "unknown_region"
     NO_REGION = "no_region"
@@ -56,6 +57,9 @@ _REASON_TEXT: Final[dict[Reason, str]] = {
     Reason.INVALID_NUMBER: "The number parses but is not a valid number for its country: a wrong "
     "length or prefix, or the wrong default region. Check region= / --region.",
     Reason.NOT_MOBILE: "A valid number, but not a mobile one, and mobile_only was requested.",
+    Reason.TOO_LONG: "A number phonenumbers accepts, but longer than the 15 digits E.164 allows "
+    "(some freephone and premium ranges): it cannot be an audience's phone1. Use another "
+    "number for this person.",
     Reason.SCIENTIFIC_NOTATION: "The cell holds a number in scientific notation (e.g. "
     "9.72501E+11): the spreadsheet already dropped digits. Re-export the column formatted as text.",
     Reason.UNKNOWN_REGION: "The row's region cell names no country phonenumbers knows. Use an "

@@ -35,6 +35,10 @@ CELL_TEXT_TABLE = [
     ("none", "IL", None, "missing_phone", None),
     ("-", "IL", None, "missing_phone", None),
     ("tel:", "IL", None, "missing_phone", None),
+    # longer than E.164's 15 digits, though phonenumbers accepts it (issue 14)
+    ("0800 12345678953", "DE", None, "too_long", None),
+    ("+49 800 12345678953", "IL", None, "too_long", None),
+    ("0800 12345678953 / 030 12345678", "DE", "+493012345678", None, "multiple_numbers"),
     # Google Contacts puts several numbers in one cell with ' ::: '
     ("054-765-4321 ::: 058-700-1122", "IL", "+972547654321", None, "multiple_numbers"),
     # labelled numbers in one cell: the mobile-labelled one first, wherever it stands

@@ -71,7 +71,9 @@ def test_every_reason_code_from_one_file() -> None:
         10: "no_region",
         11: "malformed_row",
     }
-    assert set(reasons.values()) == set(ap.REASONS)
+    # too_long cannot come with mobile_only: no valid mobile number has more than 15 digits
+    # (test_a_number_longer_than_e164_is_one_reject_not_a_failed_file covers it)
+    assert set(reasons.values()) | {"too_long"} == set(ap.REASONS)
     assert prepared.frame["phone1"].to_list() == ["+972502345678"]
     rejected = prepared.rejected
     assert rejected.columns[:6] == [
@@ -559,3 +561,14 @@ def test_validation_runs_in_the_callers_pandera_context(monkeypatch: pytest.Monk
     ap.prepare(frame, region="IL")
 
     assert seen == [False, True]
+
+
+def test_a_number_longer_than_e164_is_one_reject_not_a_failed_file() -> None:
+    """phonenumbers accepts +4980012345678953 (16 digits); the schema's pattern does not."""
+    data = csv_bytes([["Phone"], ["0800 12345678953"], ["030 12345678"]])
+    for phone_format in ("e164", "digits"):
+        prepared = ap.prepare(data, region="DE", phone_format=phone_format)  # type: ignore[arg-type]
+        assert prepared.frame["phone1"].to_list() == [
+            "+493012345678" if phone_format == "e164" else "493012345678"
+        ]
+        assert prepared.rejected["reason"].to_list() == ["too_long"]

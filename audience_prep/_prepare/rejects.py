@@ -138,6 +138,8 @@ def _message(reason: str | None, columns: list[str], several_files: bool) -> pl.
         return pl.format("'{}' cannot be read as a phone number (region {})", raw, region)
     if reason == Reason.INVALID_NUMBER:
         return pl.format("'{}' is not a valid phone number (region {})", raw, region)
+    if reason == Reason.TOO_LONG:
+        return pl.format("'{}' is longer than the 15 digits E.164 allows", raw)
     if reason == Reason.NOT_MOBILE:
         return pl.format("'{}' is valid but not a mobile number", raw)
     if reason == Reason.SCIENTIFIC_NOTATION:

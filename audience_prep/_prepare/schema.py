@@ -34,14 +34,17 @@ import pandera.polars as pa
 import polars as pl
 
 from audience_prep._errors import SchemaFileError
-from audience_prep._prepare.phones.oracle import check_phone_format
+from audience_prep._prepare.phones.oracle import E164_MAX_DIGITS, check_phone_format
 from audience_prep._prepare.words import Vocabulary
 from audience_prep._text import header_key
 
 DEFAULT_SCHEMA = "commbox_audience"
 
-#: Output patterns of the phone column, by ``phone_format``.
-PHONE_PATTERNS = {"e164": r"^\+[1-9][0-9]{5,14}$", "digits": r"^[1-9][0-9]{5,14}$"}
+#: Output patterns of the phone column, by ``phone_format``: the bound is the oracle's.
+PHONE_PATTERNS = {
+    "e164": rf"^\+[1-9][0-9]{{5,{E164_MAX_DIGITS - 1}}}$",
+    "digits": rf"^[1-9][0-9]{{5,{E164_MAX_DIGITS - 1}}}$",
+}
 
 _COLUMN_KEYS = {"name", "type", "required", "aliases", "words", "never"}
 _TIER_KEYS = {"tier", "aliases", "words", "with", "without"}

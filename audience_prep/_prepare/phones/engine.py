@@ -40,6 +40,7 @@ from audience_prep._prepare.phones.fast import fast_lane, lane_rules
 from audience_prep._prepare.phones.kinds import split_by, with_number_type
 from audience_prep._prepare.phones.oracle import (
     BARE_DIGITS,
+    E164_MAX_DIGITS,
     FLOAT_ARTIFACT,
     ISO_DATE,
     SCIENTIFIC,
@@ -152,9 +153,22 @@ def normalize_series(
     result = _with_fallback(settled, inputs, mobile_only)
     if fast:
         result = pl.concat([result, *fast], how="diagonal_relaxed")
+    result = result.with_columns(_e164_bound())
     if phone_format == "digits":
         result = result.with_columns(pl.col("phone").str.strip_prefix("+"))
     return result.sort(IDX).select("phone", "reason", "note")
+
+
+def _e164_bound() -> list[pl.Expr]:
+    """The oracle's last step: a number longer than E.164 allows is ``too_long``."""
+    too_long = pl.col("phone").str.len_bytes() > 1 + E164_MAX_DIGITS
+    return [
+        pl.when(too_long).then(pl.lit(None, pl.String)).otherwise(pl.col("phone")).alias("phone"),
+        pl.when(too_long).then(pl.lit(Reason.TOO_LONG.value)).otherwise(pl.col("reason")).alias(
+            "reason"
+        ),
+        pl.when(too_long).then(pl.lit(None, pl.String)).otherwise(pl.col("note")).alias("note"),
+    ]
 
 
 def _fast_lanes(

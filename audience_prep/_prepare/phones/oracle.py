@@ -29,6 +29,10 @@ from audience_prep._text import INVISIBLE, strip_text
 
 PhoneFormat = Literal["e164", "digits"]
 PHONE_FORMATS: Final = get_args(PhoneFormat)
+#: E.164's longest number, country code included (ITU-T E.164, section 6.1). phonenumbers
+#: accepts a few longer ones (German toll-free 0800 numbers of 11 digits, +49 800 ...); they
+#: cannot be a phone1, and the schema's phone pattern is built from this same bound.
+E164_MAX_DIGITS: Final = 15
 
 #: The pre-cleaning rules' patterns (ASCII only), which the vectorised engine runs too.
 FLOAT_ARTIFACT: Final = r"^([0-9]+)\.0+$"
@@ -182,7 +186,8 @@ def normalize_phone(
     5. ``phonenumbers.is_valid_number`` (else ``invalid_number``); with ``mobile_only``, the
        number type must be MOBILE or FIXED_LINE_OR_MOBILE (else ``not_mobile``).
     6. ``format_number(..., E164)``, with the ``+`` removed for ``phone_format="digits"``.
-       An extension is dropped (note ``extension``).
+       An extension is dropped (note ``extension``). A number of more than E164_MAX_DIGITS
+       digits is ``too_long``.
     """
     region = None if region is None else check_region(region)
     check_phone_format(phone_format)
@@ -229,6 +234,8 @@ def _read_one(text: str, region: str | None, mobile_only: bool, phone_format: st
     if note is None and number.extension:
         note = Note.EXTENSION
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    if len(e164) - 1 > E164_MAX_DIGITS:
+        return PhoneResult(None, Reason.TOO_LONG)
     return PhoneResult(e164 if phone_format == "e164" else e164[1:], None, note)
 
 
