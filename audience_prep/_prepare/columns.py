@@ -39,6 +39,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any
 
 from audience_prep._errors import AmbiguousColumnsError, MappingError, MissingColumnError
@@ -227,12 +228,8 @@ class _Reader:
         vocabulary: Vocabulary = schema.vocabulary
         self.words = {h: vocabulary.match(h) for h in headers}
         self.keys = {h: header_key(h) for h in headers}
-        self.named_elsewhere = {
-            h
-            for h in headers
-            for c in schema.columns
-            if c.type != "phone" and self.keys[h] in _keys(c.aliases)
-        }
+        elsewhere = {k for c in schema.columns if c.type != "phone" for k in _keys(c.aliases)}
+        self.named_elsewhere = {h for h in headers if self.keys[h] in elsewhere}
 
     # --- the phone column ---------------------------------------------------------------------
 
@@ -446,7 +443,8 @@ def _stem(header: str) -> str:
     return header_key(" ".join(words[:-1])) if len(words) > 1 else ""
 
 
-def _keys(aliases: Sequence[str]) -> frozenset[str]:
+@cache
+def _keys(aliases: tuple[str, ...]) -> frozenset[str]:
     return frozenset(header_key(a) for a in aliases)
 
 

@@ -269,18 +269,25 @@ def _gather_parts(
     positions, columns). Each ``derived`` entry (part, column, positions, name) adds to that
     part the column's values at other positions (nulls give nulls), under a new name.
 
-    Column by column, each source column is dropped as soon as its parts have their rows, so
-    a large export is not held twice over.
+    Column by column, each source column is let go as soon as its parts have their rows, so
+    a large export is not held twice over; each column costs the same however wide the frame
+    (10,000 columns are 10,000 steps, not 10,000 frame copies).
     """
     out: dict[str, dict[str, pl.Series]] = {name: {} for name in parts}
+    wanted: dict[str, list[tuple[str, pl.Series, str]]] = {}
+    for name, (rows, names) in parts.items():
+        for column in names:
+            wanted.setdefault(column, []).append((name, rows, column))
+    for name, source, rows, alias in derived:
+        wanted.setdefault(source, []).append((name, rows, alias))
     while box:
-        frame = box.pop()
-        for column in frame.columns:
-            wanted = [(n, rows, column) for n, (rows, names) in parts.items() if column in names]
-            wanted += [(n, rows, alias) for n, source, rows, alias in derived if source == column]
-            for name, rows, alias in wanted:
-                out[name][alias] = frame.get_column(column).gather(rows).alias(alias)
-            frame = frame.drop(column)
+        columns = box.pop().get_columns()
+        columns.reverse()
+        while columns:
+            series = columns.pop()
+            for name, rows, alias in wanted.get(series.name, ()):
+                out[name][alias] = series.gather(rows).alias(alias)
+            del series
     return {
         name: pl.DataFrame(
             [out[name][c] for c in [*columns, *(a for n, _, _, a in derived if n == name)]]

@@ -60,6 +60,8 @@ _TOP_KEYS = {
 }
 #: The concept of the built-in vocabulary whose words join compounds and mean nothing alone.
 FILLER = "filler"
+#: A cell longer than this is data, not a header (header search reads it no further).
+_MAX_HEADER = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +125,17 @@ class AudienceSchema:
             return True
         wanted = _column_concepts(self)
         vocabulary = self.vocabulary
-        return sum(1 for c in filled if vocabulary.match(c).has_any(wanted)) >= 2
+        found = 0
+        for cell in filled:
+            if (
+                len(cell) <= _MAX_HEADER
+                and not cell.isdigit()
+                and vocabulary.match(cell).has_any(wanted)
+            ):
+                found += 1
+                if found == 2:
+                    return True
+        return False
 
     def model(self, phone_format: str) -> type[pa.DataFrameModel]:
         """The pandera DataFrameModel of a prepared audience under this schema."""

@@ -52,6 +52,7 @@ _DIGIT_EDGE: Final = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 _HEBREW_PREFIXES: Final = "הובלמשכ"
 _ARABIC_ARTICLES: Final = ("وال", "بال", "لل", "ال")
 _MIN_PIECE: Final = 2
+_KEPT_MATCHES: Final = 100_000
 #: U+FFFD, which a decoder writes for each byte it could not read.
 _LOST: Final = "\ufffd"
 #: A word: letters and digits (and U+FFFD, a lost letter), or one pictograph (arrows,
@@ -123,6 +124,7 @@ class Vocabulary:
                     table[words] = (*table.get(words, ()), concept)
         self._table = table
         self._fillers = frozenset(w for f in fillers for w in fold_phrase(f))
+        self._matches: dict[str, WordMatch] = {}
 
     @cached_property
     def _single_words(self) -> frozenset[str]:
@@ -143,7 +145,19 @@ class Vocabulary:
         return frozenset(c for names in self._table.values() for c in names)
 
     def match(self, header: str) -> WordMatch:
-        """The concepts whose phrases the header holds (see the module rules), in order."""
+        """The concepts whose phrases the header holds (see the module rules), in order.
+
+        Results are kept (up to _KEPT_MATCHES headers): a file's header row is read by the
+        header search, the mapping and the value checks.
+        """
+        found = self._matches.get(header)
+        if found is None:
+            found = self._match(header)
+            if len(self._matches) < _KEPT_MATCHES:
+                self._matches[header] = found
+        return found
+
+    def _match(self, header: str) -> WordMatch:
         words = self._expanded(header_words(header))
         found: list[tuple[int, int]] = []
         for start in range(len(words)):
