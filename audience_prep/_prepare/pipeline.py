@@ -17,6 +17,7 @@ from audience_prep._errors import ConfigurationError, InternalValidationError, M
 from audience_prep._prepare.columns import ColumnMapping, map_columns
 from audience_prep._prepare.dedupe import Keep, check_keep, plan_dedupe
 from audience_prep._prepare.evidence import settle_phone_sources
+from audience_prep._prepare.formulas import defuse_formulas
 from audience_prep._prepare.phones.inputs import phone_inputs
 from audience_prep._prepare.phones.normalize import ENGINES, Engine, PhoneOptions, normalize_phones
 from audience_prep._prepare.phones.oracle import PhoneFormat, check_phone_format, check_region
@@ -70,6 +71,7 @@ def prepare(
     progress: ProgressCallback | None = None,
     engine: Engine = "vectorised",
     strict_columns: bool = False,
+    quote_formulas: bool = True,
 ) -> Prepared:
     """Turn ``source`` into a validated CommBox audience; every input row is kept or rejected.
 
@@ -83,6 +85,9 @@ def prepare(
     rule had to choose between headers of equal standing or the values had to find the phone.
     ``header_row`` (1-based) says where the header is when titles sit above it; by default it
     is the first of the first 20 rows that matches the schema's aliases.
+    ``quote_formulas`` (default on) puts a ``'`` before every cell but phone1's that a
+    spreadsheet would run as a formula (``=HYPERLINK(...)``; see ``_prepare.formulas``);
+    ``report.formula_cells_quoted`` counts them.
     ``engine="oracle"`` runs the readable per-cell definition of the phone rules instead of the
     vectorised engine (same answers, much slower), for debugging.
     ``progress(stage, done, total)`` is called as the stages advance (see ``ProgressCallback``).
@@ -126,7 +131,9 @@ def prepare(
         phone_format=phone_format,
         engine=engine,
     )
-    run = _Run(table, mapping, audience_schema, phone_options, keep, report_progress)
+    run = _Run(
+        table, mapping, audience_schema, phone_options, keep, report_progress, quote_formulas
+    )
     return run.execute(extra_columns)
 
 
@@ -143,6 +150,7 @@ class _Run:
     options: PhoneOptions
     keep: Keep
     progress: ProgressCallback
+    quote_formulas: bool = True
 
     def execute(self, extra_columns: ExtraColumns) -> Prepared:
         """Normalise, dedupe, validate and write; every input row ends up kept or rejected."""
@@ -218,13 +226,16 @@ class _Run:
         tallies: _Tallies,
     ) -> Prepared:
         frame = _output_frame(kept, self.mapping, self.schema, extra_columns)
+        quoted = 0
+        if self.quote_formulas:
+            frame, quoted = defuse_formulas(frame, skip=(self.schema.phone_column,))
         self.progress("validate", 0, frame.height)
         _validate(frame, self.schema, self.options.phone_format)
         self.progress("write", 0, frame.height)
         rejected = build_rejected(dropped, malformed, self.table)
         del dropped, malformed
         csv = write_csv(frame)
-        counts = _Counts(rows_read, frame, tallies, rejected, csv)
+        counts = _Counts(rows_read, frame, tallies, rejected, csv, quoted)
         report = _report(self.table, self.mapping, self.schema, counts, self.options, self.keep)
         self.progress("write", frame.height, frame.height)
         log.info("prepared %s: %r", self.table.source, report)
@@ -257,6 +268,7 @@ class _Counts:
     kept: _Tallies
     rejected: pl.DataFrame
     csv: bytes
+    formula_cells_quoted: int = 0
 
 
 def _gather_parts(
@@ -372,6 +384,7 @@ def _report(
         keep=keep,
         schema=schema.name,
         sha256=hashlib.sha256(csv).hexdigest(),
+        formula_cells_quoted=counts.formula_cells_quoted,
         audience_prep_version=__version__,
         phonenumbers_version=phonenumbers.__version__,
         encoding=table.encoding,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from audience_prep._prepare.formulas import defuse_formulas
 from audience_prep._prepare.report import PrepReport
 
 if TYPE_CHECKING:
@@ -37,6 +38,17 @@ class Prepared:
         if line_terminator == "\n":
             return self._csv
         return write_csv(self.frame, line_terminator=line_terminator)
+
+    def rejected_csv(self, *, bom: bool = False) -> bytes:
+        """The rejected rows as CSV bytes, for people to open in a spreadsheet.
+
+        Every cell a spreadsheet would run as a formula gets a leading ``'`` (OWASP's advice;
+        see ``_prepare.formulas``), whatever ``quote_formulas`` was: these cells are the
+        export's own. ``bom=True`` starts the file with a UTF-8 byte order mark, which Excel
+        needs to read UTF-8 (Hebrew, accents) right.
+        """
+        safe, _ = defuse_formulas(self.rejected)
+        return (b"\xef\xbb\xbf" if bom else b"") + write_csv(safe)
 
     def write_csv(self, path: str | Path) -> Path:
         """Write :meth:`to_csv` to ``path`` and return it."""

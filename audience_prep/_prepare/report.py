@@ -40,6 +40,9 @@ class PrepReport:
     #: Every decision of the header matching: the column, the header(s) chosen, those passed
     #: over, the rule that decided and the ``columns=`` that would change it.
     mapping_notes: list[dict[str, Any]] = field(default_factory=list)
+    #: Cells (never phone1's) given a leading ``'`` so a spreadsheet shows them as text
+    #: instead of running them as formulas (``quote_formulas=True``).
+    formula_cells_quoted: int = 0
 
     @property
     def rejected_share(self) -> float:

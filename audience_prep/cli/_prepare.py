@@ -83,6 +83,13 @@ def prepare_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="1-based row of the header, when titles sit above it (found when omitted).",
         ),
         click.option(
+            "--keep-formulas",
+            "quote_formulas",
+            flag_value=False,
+            default=None,
+            help="Do not quote cells a spreadsheet would run as formulas (=, +, -, @ first).",
+        ),
+        click.option(
             "--strict-columns",
             is_flag=True,
             default=None,
@@ -149,7 +156,7 @@ def _write_outputs(prepared: Prepared, output: str | None, rejects: str | None) 
     elif output:
         prepared.write_csv(output)
     if rejects:
-        prepared.rejected.write_csv(rejects)
+        Path(rejects).write_bytes(prepared.rejected_csv())
 
 
 def render_report(prepared: Prepared, console: Console) -> None:
