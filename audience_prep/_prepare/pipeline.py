@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -93,8 +95,9 @@ def prepare(
     ``progress(stage, done, total)`` is called as the stages advance (see ``ProgressCallback``).
     See the README for every option and reason code.
     """
-    report_progress = progress or ignore
+    report_progress = _StageLog(progress or ignore)
     region = _check_options(region, keep, phone_format, extra_columns)
+    _check_encoding(encoding)
     if engine not in ENGINES:
         raise ConfigurationError(f"engine must be 'vectorised' or 'oracle', not {engine!r}.")
     audience_schema = load_schema(schema)
@@ -105,7 +108,7 @@ def prepare(
         header_row=header_row,
         is_header=audience_schema.is_header,
         region=region,
-        progress=progress,
+        progress=report_progress,
     )
     table = read_source(source, read_options)
     mapping = map_columns(
@@ -122,6 +125,13 @@ def prepare(
         region=region,
         source=table.source,
         strict=strict_columns,
+    )
+    log.debug(
+        "%s: %d headers, phone1 from %s, %d mapping decisions",
+        table.source,
+        len(table.headers),
+        ", ".join(repr(h) for h in mapping.phone_sources),
+        len(mapping.notes),
     )
     phone_options = PhoneOptions(
         sources=mapping.phone_sources,
@@ -238,6 +248,8 @@ class _Run:
         counts = _Counts(rows_read, frame, tallies, rejected, csv, quoted)
         report = _report(self.table, self.mapping, self.schema, counts, self.options, self.keep)
         self.progress("write", frame.height, frame.height)
+        if isinstance(self.progress, _StageLog):
+            self.progress.end()
         log.info("prepared %s: %r", self.table.source, report)
         return Prepared(frame, rejected, report, csv)
 
@@ -306,6 +318,40 @@ def _gather_parts(
         )
         for name, (_, columns) in parts.items()
     }
+
+
+class _StageLog:
+    """A progress callback that also logs, at DEBUG, each stage's rows and seconds."""
+
+    def __init__(self, progress: ProgressCallback) -> None:
+        self._progress = progress
+        self._stage = ""
+        self._started = time.perf_counter()
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if stage != self._stage and done == 0:
+            self.end()
+            size = "" if total is None else f" ({total:,} {'bytes' if stage == 'read' else 'rows'})"
+            log.debug("stage %s begins%s", stage, size)
+            self._stage, self._started = stage, time.perf_counter()
+        self._progress(stage, done, total)
+
+    def end(self) -> None:
+        """Log how long the current stage took."""
+        if self._stage:
+            log.debug("stage %s took %.3f s", self._stage, time.perf_counter() - self._started)
+
+
+def _check_encoding(encoding: str | None) -> None:
+    if encoding is None:
+        return
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise ConfigurationError(
+            f"Unknown encoding {encoding!r}: pass a Python codec name such as 'utf-8', "
+            "'cp1255' or 'latin-1', or leave it out to detect it."
+        ) from exc
 
 
 def _check_options(region: str | None, keep: str, phone_format: str, extra: str) -> str | None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -50,29 +53,61 @@ def exit_code_for(exc: AudiencePrepError) -> int:
     return EXIT_INPUT  # input, mapping, schema and guard errors: fix the input, then retry
 
 
-def fail(message: str, code: int) -> NoReturn:
-    """Print one error line on stderr and exit with ``code``."""
+def error_document(message: str, code: int, error_type: str) -> str:
+    """The one JSON object ``--json`` prints for a failure."""
+    error = {"type": error_type, "message": message, "exit_code": code}
+    return json.dumps({"error": error}, ensure_ascii=False)
+
+
+def fail(
+    message: str, code: int, *, as_json: bool = False, error_type: str = "UsageError"
+) -> NoReturn:
+    """Print one error line on stderr (and, with ``--json``, the error object on stdout) and
+    exit with ``code``."""
+    if as_json:
+        click.echo(error_document(message, code, error_type))
     click.echo(f"Error: {message}", err=True)
     raise SystemExit(code)
 
 
 @contextmanager
-def handle_errors(debug: bool) -> Iterator[None]:
-    """Turn library errors into one clear stderr line and an exit code (traceback with --debug)."""
+def handle_errors(debug: bool, *, as_json: bool = False) -> Iterator[None]:
+    """Turn library errors into one clear stderr line and their exit code; ``--debug`` adds
+    the traceback above it (the exit code stays the error's)."""
     try:
         yield
     except AudiencePrepError as exc:
         if debug:
-            raise
-        fail(str(exc), exit_code_for(exc))
+            traceback.print_exc()
+        fail(str(exc), exit_code_for(exc), as_json=as_json, error_type=type(exc).__name__)
 
 
-def configure_logging(verbose: bool) -> None:
-    """Send library logs to stderr; quiet unless --verbose."""
+def write_output(path: str, content: bytes, *, as_json: bool = False) -> None:
+    """Write ``content`` to ``path``; a path that cannot be written is one error line (exit 2
+    for a missing folder or no permission: fix the command; exit 1 otherwise, a full disk)."""
+    try:
+        Path(path).write_bytes(content)
+    except OSError as exc:
+        usage = isinstance(exc, FileNotFoundError | IsADirectoryError | NotADirectoryError)
+        usage = usage or isinstance(exc, PermissionError)
+        reason = exc.strerror or type(exc).__name__
+        fail(
+            f"cannot write {path}: {reason}.",
+            EXIT_USAGE if usage else EXIT_INPUT,
+            as_json=as_json,
+            error_type="OutputError",
+        )
+
+
+def configure_logging(verbose: bool, debug: bool = False) -> None:
+    """Send logs to stderr: warnings only; with --verbose the library's own debug records
+    (each stage with its time and rows); with --debug every library's."""
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
+        level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if verbose or debug:
+        logging.getLogger("audience_prep").setLevel(logging.DEBUG)
 
 
 @click.group(epilog=EXAMPLES, context_settings={"help_option_names": ["-h", "--help"]})

@@ -38,7 +38,7 @@ def history_command(
     Each entry shows its status (ok, failed, pending: never confirmed, unconfirmed), when,
     the rows, what it added and removed, and whether its file is kept for a rollback.
     """
-    with handle_errors(debug):
+    with handle_errors(debug, as_json=as_json):
         host = Ledger.host_key(base_url or CommBoxClient.DEFAULT_BASE_URL)
         ledger = Ledger(ledger_dir)
         entries = ledger.history(audience_id, host=host)
@@ -116,15 +116,16 @@ def rollback_command(
     guards as upload apply (--allow-shrink to pass them) and, unless --yes, what will be added
     and removed is shown and you are asked first.
     """
-    configure_logging(verbose)
+    configure_logging(verbose, debug)
     confirm = not (yes or dry_run)
     if confirm and not _upload.stdin_is_terminal():
         fail(
             f"Refusing to roll back audience {audience_id} without confirmation: no terminal "
             "is attached. Pass --yes to confirm (or --dry-run to look first).",
             EXIT_INPUT,
+            as_json=as_json,
         )
-    with handle_errors(debug):
+    with handle_errors(debug, as_json=as_json):
         report = _rollback(audience_id, to, dry_run=dry_run, confirm=confirm, **options)
     if as_json:
         click.echo(json.dumps({"upload": report.to_dict()}, ensure_ascii=False))

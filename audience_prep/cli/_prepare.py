@@ -15,7 +15,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from audience_prep import ExtraColumns, Keep, NoValidRowsError, PhoneFormat, Prepared, prepare
-from audience_prep.cli._common import cli, configure_logging, handle_errors, progress_display
+from audience_prep.cli._common import (
+    cli,
+    configure_logging,
+    handle_errors,
+    progress_display,
+    write_output,
+)
 
 PREPARE_EXAMPLES = """\b
 Examples:
@@ -123,12 +129,18 @@ def common_flags(command: Callable[..., Any]) -> Callable[..., Any]:
 @prepare_options
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Audience CSV ('-': stdout).")
 @click.option("--rejects", type=click.Path(dir_okay=False), help="Write rejected rows to a CSV.")
+@click.option(
+    "--no-bom",
+    is_flag=True,
+    help="Write --rejects without the UTF-8 byte order mark Excel needs to read it right.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @common_flags
 def prepare_command(
     input_path: str,
     output: str | None,
     rejects: str | None,
+    no_bom: bool,
     quiet: bool,
     as_json: bool,
     verbose: bool,
@@ -136,27 +148,27 @@ def prepare_command(
     **options: Any,
 ) -> None:
     """Validate INPUT and write a CommBox audience file; report what was rejected and why."""
-    configure_logging(verbose)
-    with handle_errors(debug), progress_display(not (quiet or as_json)) as progress:
-        prepared = run_prepare(input_path, progress=progress, **options)
+    configure_logging(verbose, debug)
+    with handle_errors(debug, as_json=as_json), progress_display(not (quiet or as_json)) as bar:
+        prepared = run_prepare(input_path, progress=bar, **options)
         report = prepared.report
+        if rejects:  # written first: a file whose every row is rejected needs it most
+            write_output(rejects, prepared.rejected_csv(bom=not no_bom), as_json=as_json)
         if report.rows_written == 0:
             raise NoValidRowsError(report.source, report.rows_read, report.rejected_by_reason)
-        _write_outputs(prepared, output, rejects)
-    if as_json:
-        click.echo(json.dumps(prepared.report.to_dict(), ensure_ascii=False))
+        _write_audience(prepared, output, as_json=as_json)
+    if as_json:  # with the audience on stdout, the report goes to stderr
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False), err=output == "-")
     else:
         render_report(prepared, Console(file=sys.stderr if output == "-" else sys.stdout))
 
 
-def _write_outputs(prepared: Prepared, output: str | None, rejects: str | None) -> None:
+def _write_audience(prepared: Prepared, output: str | None, *, as_json: bool) -> None:
     if output == "-":
         sys.stdout.buffer.write(prepared.to_csv())
         sys.stdout.flush()
     elif output:
-        prepared.write_csv(output)
-    if rejects:
-        Path(rejects).write_bytes(prepared.rejected_csv())
+        write_output(output, prepared.to_csv(), as_json=as_json)
 
 
 def render_report(prepared: Prepared, console: Console) -> None:

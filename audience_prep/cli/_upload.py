@@ -182,15 +182,16 @@ def upload_command(
     you are asked first; without a terminal, --yes is required. The API token is read from
     COMMBOX_API_TOKEN (or asked for, hidden, on a terminal).
     """
-    configure_logging(verbose)
+    configure_logging(verbose, debug)
     confirm = not (yes or dry_run)
     if confirm and not stdin_is_terminal():
         fail(
             f"Refusing to replace audience {audience_id} without confirmation: no terminal is "
             "attached. Pass --yes to confirm (or --dry-run to check without uploading).",
             EXIT_INPUT,
+            as_json=as_json,
         )
-    with handle_errors(debug):
+    with handle_errors(debug, as_json=as_json):
         token = _token()
         show_progress = not (quiet or as_json)
         with progress_display(show_progress) as progress:
