@@ -42,6 +42,7 @@ from audience_prep._prepare.pipeline import ExtraColumns, prepare
 from audience_prep._prepare.prepared import Prepared
 from audience_prep._prepare.report import PrepReport
 from audience_prep._prepare.schema import AudienceSchema, load_schema
+from audience_prep._prepare.validation import ValidationReport, validate
 from audience_prep._progress import ProgressCallback
 from audience_prep._reasons import NOTES, REASONS, Note, Reason
 from audience_prep._version import __version__
@@ -127,8 +128,10 @@ __all__ = [
     "UnexpectedResponseError",
     "UnknownRegionError",
     "UploadReport",
+    "ValidationReport",
     "__version__",
     "load_schema",
     "normalize_phone",
     "prepare",
+    "validate",
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "PreparedLike",
     "ReportLike",
     "UploadLike",
+    "ValidationLike",
     "diff_html",
     "mask_phone",
     "mask_phones_in",
@@ -30,6 +31,7 @@ __all__ = [
     "rejected_summary",
     "report_html",
     "upload_html",
+    "validation_html",
 ]
 
 #: A run of digits and phone punctuation; masked when it holds at least 7 digits.
@@ -420,3 +422,53 @@ def _diff_body(diff: DiffLike, *, show_phones: bool, examples: int = 3) -> str:
         notes.append("The previous upload was never confirmed: the audience may hold either.")
     table = _table(["members", "count", "", "examples"], rows, numeric={1})
     return table + "".join(f'<p style="color:#a94442">{_e(n)}</p>' for n in notes)
+
+
+class ValidationLike(Protocol):
+    """What the display reads of a validation report (``ValidationReport``)."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def rows(self) -> int: ...
+    @property
+    def counts(self) -> Mapping[str, int]: ...
+    @property
+    def phone_format(self) -> str: ...
+    @property
+    def failures(self) -> pl.DataFrame: ...
+
+
+def validation_html(
+    report: ValidationLike, *, examples: int = 10, show_phones: bool = False
+) -> str:
+    """A ValidationReport as HTML: the verdict, failures by check, the first failures."""
+    verdict = (
+        f"compliant: {report.rows:,} rows, phone1 in {report.phone_format}"
+        if report.ok
+        else f"not compliant: {report.failures.height:,} failures in {report.rows:,} rows"
+    )
+    sections = [f"<p><b>{_e(verdict)}</b></p>"]
+    if not report.ok:
+        counts = [[f"<code>{_e(k)}</code>", _e(f"{v:,}")] for k, v in report.counts.items()]
+        sections.append(
+            _section("Failures by check", _table(["check", "count"], counts, numeric={1}))
+        )
+        rows = []
+        for row in report.failures.head(examples).iter_rows(named=True):
+            value = "" if row["value"] is None else str(row["value"])
+            shown = value if show_phones else mask_phone(value)
+            rows.append(
+                [
+                    _e("file" if row["row"] is None else row["row"]),
+                    _e(row["column"] or ""),
+                    f"<code>{_e(row['check'])}</code>",
+                    _e(shown),
+                    _e(row["message"]),
+                ]
+            )
+        head = ["row", "column", "check", "value", "message"]
+        sections.append(_section("First failures", _table(head, rows, numeric={0})))
+    return _wrap(f"Validation of {report.source}", sections)

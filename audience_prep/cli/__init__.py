@@ -10,7 +10,8 @@ import audience_prep.cli._demo
 import audience_prep.cli._explain
 import audience_prep.cli._history
 import audience_prep.cli._prepare
-import audience_prep.cli._upload  # noqa: F401  (importing registers the commands)
+import audience_prep.cli._upload
+import audience_prep.cli._validate  # noqa: F401  (importing registers the commands)
 from audience_prep.cli._common import EXIT_INPUT, cli, error_document
 
 
