@@ -164,9 +164,10 @@ def _e164_bound() -> list[pl.Expr]:
     too_long = pl.col("phone").str.len_bytes() > 1 + E164_MAX_DIGITS
     return [
         pl.when(too_long).then(pl.lit(None, pl.String)).otherwise(pl.col("phone")).alias("phone"),
-        pl.when(too_long).then(pl.lit(Reason.TOO_LONG.value)).otherwise(pl.col("reason")).alias(
-            "reason"
-        ),
+        pl.when(too_long)
+        .then(pl.lit(Reason.TOO_LONG.value))
+        .otherwise(pl.col("reason"))
+        .alias("reason"),
         pl.when(too_long).then(pl.lit(None, pl.String)).otherwise(pl.col("note")).alias("note"),
     ]
 
