@@ -13,7 +13,6 @@ from typing import Final, Literal, get_args
 
 import phonenumbers
 import polars as pl
-from pandera.errors import SchemaErrors
 
 from audience_prep._errors import ConfigurationError, InternalValidationError, MappingError
 from audience_prep._prepare.columns import ColumnMapping, map_columns
@@ -395,6 +394,8 @@ def _output_frame(
 
 
 def _validate(frame: pl.DataFrame, schema: AudienceSchema, phone_format: PhoneFormat) -> None:
+    from pandera.errors import SchemaErrors  # on first use: see schema._build_model
+
     try:
         schema.model(phone_format).validate(frame, lazy=True)
     except SchemaErrors as exc:
