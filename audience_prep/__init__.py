@@ -36,13 +36,7 @@ from audience_prep._errors import (
     UnexpectedResponseError,
     UnknownRegionError,
 )
-from audience_prep._prepare.dedupe import Keep
-from audience_prep._prepare.phones.oracle import PhoneFormat, PhoneResult, normalize_phone
-from audience_prep._prepare.pipeline import ExtraColumns, prepare
-from audience_prep._prepare.prepared import Prepared
-from audience_prep._prepare.report import PrepReport
-from audience_prep._prepare.schema import AudienceSchema, load_schema
-from audience_prep._prepare.validation import ValidationReport, validate
+from audience_prep._options import ExtraColumns, Keep, PhoneFormat
 from audience_prep._progress import ProgressCallback
 from audience_prep._reasons import NOTES, REASONS, Note, Reason
 from audience_prep._version import __version__
@@ -50,13 +44,29 @@ from audience_prep._version import __version__
 if TYPE_CHECKING:
     from audience_prep._ledger.diff import ReplacementDiff
     from audience_prep._ledger.ledger import Ledger, LedgerEntry, LedgerMode
+    from audience_prep._prepare.phones.oracle import PhoneResult, normalize_phone
+    from audience_prep._prepare.pipeline import prepare
+    from audience_prep._prepare.prepared import Prepared
+    from audience_prep._prepare.report import PrepReport
+    from audience_prep._prepare.schema import AudienceSchema, load_schema
+    from audience_prep._prepare.validation import ValidationReport, validate
     from audience_prep._upload.client import AsyncCommBoxClient, CommBoxClient
     from audience_prep._upload.payload import SupportsAudienceBytes
     from audience_prep._upload.report import UploadReport
 
-#: Names imported on first use: the HTTP client and the ledger are not needed to prepare a
-#: file, and importing them (httpx, asyncio, file locks) costs about 0.15 s.
+#: Names imported on first use, so `import audience_prep` (and the CLI's start) costs the
+#: errors and vocabularies only: preparing imports polars and phonenumbers (about 0.3 s),
+#: the HTTP client and the ledger httpx, asyncio and file locks (about 0.15 s).
 _LAZY = {
+    "AudienceSchema": "audience_prep._prepare.schema",
+    "PhoneResult": "audience_prep._prepare.phones.oracle",
+    "PrepReport": "audience_prep._prepare.report",
+    "Prepared": "audience_prep._prepare.prepared",
+    "ValidationReport": "audience_prep._prepare.validation",
+    "load_schema": "audience_prep._prepare.schema",
+    "normalize_phone": "audience_prep._prepare.phones.oracle",
+    "prepare": "audience_prep._prepare.pipeline",
+    "validate": "audience_prep._prepare.validation",
     "AsyncCommBoxClient": "audience_prep._upload.client",
     "CommBoxClient": "audience_prep._upload.client",
     "SupportsAudienceBytes": "audience_prep._upload.payload",

@@ -34,8 +34,9 @@ from typing import Final
 import polars as pl
 
 from audience_prep._errors import ConfigurationError
+from audience_prep._options import PhoneFormat
 from audience_prep._prepare.phones.normalize import NO_REGION_GIVEN, read_cells
-from audience_prep._prepare.phones.oracle import PhoneFormat, check_phone_format, check_region
+from audience_prep._prepare.phones.oracle import check_phone_format, check_region
 from audience_prep._prepare.phones.regions import region_from_name
 from audience_prep._reasons import Reason
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Literal, get_args
+from typing import Final, get_args
 
 import polars as pl
 
 from audience_prep._errors import ConfigurationError
+from audience_prep._options import Keep
 
-Keep = Literal["first", "last", "most_complete"]
 KEEP_POLICIES: Final = get_args(Keep)
 _ORDINAL = "__ordinal"
 _KEY = "__key"

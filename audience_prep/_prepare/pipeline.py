@@ -9,19 +9,20 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Final, Literal, get_args
+from typing import Final, get_args
 
 import phonenumbers
 import polars as pl
 
 from audience_prep._errors import ConfigurationError, InternalValidationError, MappingError
+from audience_prep._options import ExtraColumns, Keep, PhoneFormat
 from audience_prep._prepare.columns import ColumnMapping, map_columns
-from audience_prep._prepare.dedupe import Keep, check_keep, plan_dedupe
+from audience_prep._prepare.dedupe import check_keep, plan_dedupe
 from audience_prep._prepare.evidence import settle_phone_sources
 from audience_prep._prepare.formulas import defuse_formulas
 from audience_prep._prepare.phones.inputs import phone_inputs
 from audience_prep._prepare.phones.normalize import ENGINES, Engine, PhoneOptions, normalize_phones
-from audience_prep._prepare.phones.oracle import PhoneFormat, check_phone_format, check_region
+from audience_prep._prepare.phones.oracle import check_phone_format, check_region
 from audience_prep._prepare.prepared import Prepared, write_csv
 from audience_prep._prepare.read.sources import ReadOptions, Source, read_source
 from audience_prep._prepare.read.table import RawTable
@@ -50,7 +51,6 @@ from audience_prep._version import __version__
 
 log = logging.getLogger("audience_prep")
 
-ExtraColumns = Literal["keep", "drop"]
 EXTRA_COLUMNS: Final = get_args(ExtraColumns)
 
 

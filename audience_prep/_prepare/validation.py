@@ -29,8 +29,9 @@ from typing import Any, Final
 import polars as pl
 
 from audience_prep._errors import SourceReadError
+from audience_prep._options import PhoneFormat
 from audience_prep._prepare.phones.normalize import read_cells
-from audience_prep._prepare.phones.oracle import PhoneFormat, check_phone_format
+from audience_prep._prepare.phones.oracle import check_phone_format
 from audience_prep._prepare.schema import PHONE_PATTERNS, AudienceSchema, load_schema
 
 __all__ = ["CHECKS", "ValidationReport", "validate"]

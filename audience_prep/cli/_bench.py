@@ -339,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--oracle", action="store_true", help="also time engine='oracle'")
     parser.add_argument("--jobs", help=f"comma-separated subset of {', '.join(JOBS)}")
+    parser.add_argument(
+        "--startup", action="store_true", help="time start-up and a 10,000-row file only"
+    )
     parser.add_argument("--child", nargs=3, metavar=("JOB", "PATH", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -351,6 +354,10 @@ def main(argv: list[str] | None = None) -> int:
         jobs[:0] = ["naive", "map_elements"]
     if args.jobs:
         jobs = [job for job in args.jobs.split(",") if job in JOBS]
+    if args.startup:
+        with tempfile.TemporaryDirectory() as tmp:
+            startup(Path(tmp), max(args.repeat, 3))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "export.csv"
         started = time.perf_counter()
@@ -364,6 +371,51 @@ def main(argv: list[str] | None = None) -> int:
         if "naive" in results and "ours" in results:
             _compare(source, Path(tmp))
     return 0
+
+
+#: Start-up: each a fresh interpreter, timed from outside (median wall seconds).
+STARTUP = {
+    "python -c 'import polars'": ["-c", "import polars"],
+    "python -c 'import audience_prep'": ["-c", "import audience_prep"],
+    "audience-prep --help": ["-m", "audience_prep", "--help"],
+    "audience-prep explain scientific_notation": [
+        "-m",
+        "audience_prep",
+        "explain",
+        "scientific notation",
+    ],
+    "audience-prep emulator --help": ["-m", "audience_prep", "emulator", "--help"],
+}
+_POLARS_COPY = (
+    "import polars as pl, sys; pl.read_csv(sys.argv[1], infer_schema=False).write_csv(sys.argv[2])"
+)
+
+
+def _wall(args: list[str], repeat: int) -> float:
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, *args], check=True, capture_output=True)
+        runs.append(time.perf_counter() - started)
+    return statistics.median(runs)
+
+
+def startup(tmp: Path, repeat: int) -> None:
+    """Start-up and a small file end to end: what a CLI user waits for."""
+    small, out = tmp / "small.csv", tmp / "small_out.csv"
+    generate(small, 10_000)
+    print(f"start-up (wall seconds, median of {repeat}):")
+    for label, args in STARTUP.items():
+        print(f"  {label:44s} {_wall(args, repeat):6.2f}")
+    floor = _wall(["-c", _POLARS_COPY, str(small), str(out)], repeat)
+    ours = _wall(
+        ["-m", "audience_prep", "prepare", str(small), "--region", REGION, "-o", str(out), "-q"],
+        repeat,
+    )
+    print(
+        f"  10,000-row file: polars read+write process {floor:.2f} s, audience-prep prepare "
+        f"{ours:.2f} s ({ours / floor:.1f}x)"
+    )
 
 
 def _report(results: dict[str, dict[str, float]], rows: int) -> None:

@@ -8,11 +8,10 @@ from importlib.resources import as_file, files
 from typing import TYPE_CHECKING
 
 import click
-import httpx
 from rich.console import Console
 from rich.table import Table
 
-from audience_prep import CommBoxClient
+import audience_prep as ap
 from audience_prep.cli._common import (
     EXIT_INPUT,
     EXIT_USAGE,
@@ -107,7 +106,7 @@ def demo_command(verbose: bool, debug: bool) -> None:
         with as_file(sample) as path:
             prepared = run_prepare(str(path), region="IL")
         # A throwaway emulator audience: nothing to record in the user's ledger.
-        with CommBoxClient(token=emulator.token, base_url=emulator.url, ledger=False) as client:
+        with ap.CommBoxClient(token=emulator.token, base_url=emulator.url, ledger=False) as client:
             report = client.replace_audience(DEMO_AUDIENCE, prepared)
         after = _members(emulator.url, DEMO_AUDIENCE)
     console.rule("1. Prepare the bundled messy export (region IL)")
@@ -131,6 +130,8 @@ def demo_command(verbose: bool, debug: bool) -> None:
 
 def _members(base_url: str, audience_id: str) -> list[dict[str, str]]:
     """Read an audience back through the emulator's HTTP read endpoint."""
+    import httpx  # only the demo reads the emulator back
+
     response = httpx.get(f"{base_url}_emulator/audiences/{audience_id}")
     response.raise_for_status()
     rows: list[dict[str, str]] = response.json()["rows"]

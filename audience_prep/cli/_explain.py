@@ -41,7 +41,7 @@ def explain_command(code: str | None) -> None:
     if code is None:
         click.echo("\n\n".join(explain_text(known) for known in known_codes()))
         return
-    wanted = code.strip().lower().replace("-", "_")
+    wanted = "_".join(code.strip().lower().replace("-", " ").split())
     if wanted not in REASONS and wanted not in NOTES:
         fail(
             f"unknown reason {code!r}. Known reasons: {', '.join(REASONS)}; "

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from audience_prep import CommBoxClient, Ledger, LedgerEntry, UploadReport
+import audience_prep as ap
 from audience_prep.cli import _upload
 from audience_prep.cli._common import EXIT_INPUT, cli, configure_logging, fail, handle_errors
 from audience_prep.cli._upload import diff_text, ledger_dir_option, shrink_options
+
+if TYPE_CHECKING:
+    from audience_prep import LedgerEntry, UploadReport
 
 HISTORY_EXAMPLES = """\b
 Examples:
@@ -39,8 +42,8 @@ def history_command(
     the rows, what it added and removed, and whether its file is kept for a rollback.
     """
     with handle_errors(debug, as_json=as_json):
-        host = Ledger.host_key(base_url or CommBoxClient.DEFAULT_BASE_URL)
-        ledger = Ledger(ledger_dir)
+        host = ap.Ledger.host_key(base_url or ap.CommBoxClient.DEFAULT_BASE_URL)
+        ledger = ap.Ledger(ledger_dir)
         entries = ledger.history(audience_id, host=host)
     if as_json:
         document = {
@@ -151,7 +154,7 @@ def _rollback(
     **guards: Any,
 ) -> UploadReport:
     token = _upload._token()
-    with CommBoxClient(token=token, base_url=base_url, ledger=Ledger(ledger_dir)) as client:
+    with ap.CommBoxClient(token=token, base_url=base_url, ledger=ap.Ledger(ledger_dir)) as client:
         if confirm:  # the guards run before anyone is asked anything
             planned = client.rollback(audience_id, to=to, dry_run=True, **guards)
             console = Console(stderr=True)

@@ -7,14 +7,15 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from audience_prep import ExtraColumns, Keep, NoValidRowsError, PhoneFormat, Prepared, prepare
+import audience_prep as ap
+from audience_prep import ExtraColumns, Keep, NoValidRowsError, PhoneFormat
 from audience_prep.cli._common import (
     cli,
     configure_logging,
@@ -22,6 +23,9 @@ from audience_prep.cli._common import (
     progress_display,
     write_output,
 )
+
+if TYPE_CHECKING:
+    from audience_prep import Prepared
 
 PREPARE_EXAMPLES = """\b
 Examples:
@@ -113,7 +117,7 @@ def run_prepare(input_path: str, **options: Any) -> Prepared:
     INPUT may be a quoted glob pattern (``"exports/*.csv"``): the files are stacked.
     """
     source: str | Path = input_path if glob.has_magic(input_path) else Path(input_path)
-    return prepare(source, **{k: v for k, v in options.items() if v is not None})
+    return ap.prepare(source, **{k: v for k, v in options.items() if v is not None})
 
 
 def common_flags(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -17,14 +17,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from audience_prep import (
-    CommBoxClient,
-    ConfigurationError,
-    Ledger,
-    LedgerMode,
-    ReplacementDiff,
-    UploadReport,
-)
+import audience_prep as ap
+from audience_prep import ConfigurationError, LedgerMode
 from audience_prep.cli._common import (
     EXIT_INPUT,
     cli,
@@ -36,7 +30,7 @@ from audience_prep.cli._common import (
 from audience_prep.cli._prepare import common_flags, prepare_options, render_report, run_prepare
 
 if TYPE_CHECKING:
-    from audience_prep import Prepared
+    from audience_prep import Ledger, Prepared, ReplacementDiff, UploadReport
 
 UPLOAD_EXAMPLES = """\b
 Examples:
@@ -89,7 +83,7 @@ def make_ledger(ledger_dir: str | None, no_ledger: bool, ledger_mode: str) -> Le
     if no_ledger:
         return False
     mode: LedgerMode = "hashes" if ledger_mode == "hashes" else "phones"
-    return Ledger(ledger_dir, mode=mode)
+    return ap.Ledger(ledger_dir, mode=mode)
 
 
 def shrink_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -197,7 +191,7 @@ def upload_command(
         with progress_display(show_progress) as progress:
             prepared = run_prepare(input_path, progress=progress, **options)
         ledger = make_ledger(ledger_dir, no_ledger, ledger_mode)
-        with CommBoxClient(token=token, base_url=base_url, ledger=ledger) as client:
+        with ap.CommBoxClient(token=token, base_url=base_url, ledger=ledger) as client:
             upload = functools.partial(
                 client.replace_audience,
                 audience_id,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from audience_prep import PhoneFormat, ValidationReport, validate
+import audience_prep as ap
+from audience_prep import PhoneFormat
 from audience_prep.cli._common import (
     EXIT_INPUT,
     EXIT_OK,
@@ -17,6 +19,9 @@ from audience_prep.cli._common import (
     configure_logging,
     handle_errors,
 )
+
+if TYPE_CHECKING:
+    from audience_prep import ValidationReport
 
 VALIDATE_EXAMPLES = """\\b
 Examples:
@@ -48,7 +53,7 @@ def validate_command(
     """
     configure_logging(False, debug)
     with handle_errors(debug, as_json=as_json):
-        report = validate(path, schema=schema, phone_format=phone_format)
+        report = ap.validate(path, schema=schema, phone_format=phone_format)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
     else:

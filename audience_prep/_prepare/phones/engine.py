@@ -36,6 +36,7 @@ from typing import Any, Final
 import phonenumbers
 import polars as pl
 
+from audience_prep._options import PhoneFormat
 from audience_prep._prepare.phones.fast import fast_lane, lane_rules
 from audience_prep._prepare.phones.kinds import split_by, with_number_type
 from audience_prep._prepare.phones.oracle import (
@@ -44,7 +45,6 @@ from audience_prep._prepare.phones.oracle import (
     FLOAT_ARTIFACT,
     ISO_DATE,
     SCIENTIFIC,
-    PhoneFormat,
     check_phone_format,
     check_region,
     normalize_phone,

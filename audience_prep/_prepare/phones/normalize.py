@@ -19,8 +19,9 @@ from typing import Any, Final, Literal
 
 import polars as pl
 
+from audience_prep._options import PhoneFormat
 from audience_prep._prepare.phones.engine import normalize_series
-from audience_prep._prepare.phones.oracle import PhoneFormat, normalize_phone
+from audience_prep._prepare.phones.oracle import normalize_phone
 from audience_prep._prepare.phones.regions import region_from_name
 from audience_prep._prepare.working import FROM, NOTE, PHONE, RAW, REASON, REGION, REGION_RAW
 from audience_prep._reasons import Reason

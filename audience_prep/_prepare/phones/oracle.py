@@ -12,7 +12,7 @@ import re
 import traceback
 import unicodedata
 from functools import cache
-from typing import Final, Literal, NamedTuple, get_args
+from typing import Final, NamedTuple, get_args
 
 import phonenumbers
 from phonenumbers import (
@@ -24,10 +24,10 @@ from phonenumbers import (
 )
 
 from audience_prep._errors import ConfigurationError, UnknownRegionError
+from audience_prep._options import PhoneFormat
 from audience_prep._reasons import Note, Reason
 from audience_prep._text import INVISIBLE, strip_text
 
-PhoneFormat = Literal["e164", "digits"]
 PHONE_FORMATS: Final = get_args(PhoneFormat)
 #: E.164's longest number, country code included (ITU-T E.164, section 6.1). phonenumbers
 #: accepts a few longer ones (German toll-free 0800 numbers of 11 digits, +49 800 ...); they
