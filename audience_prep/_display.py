@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
+    "BAR_COLORS",
     "DiffLike",
+    "Html",
     "PreparedLike",
     "ReportLike",
     "UploadLike",
@@ -38,7 +40,17 @@ __all__ = [
 _PHONE_RUN: Final = re.compile(r"(?<!row )\+?[0-9][0-9 ()./-]*[0-9]")
 _MASK_MIN_DIGITS: Final = 7
 _BAR_PX: Final = 120
-_BAR_COLOR: Final = "#d9534f"
+#: Colours that read on a light and a dark notebook alike (tests/test_display.py checks the
+#: contrast arithmetic): bars sit on a half-transparent grey track, muted text is the theme's
+#: own text colour at 80 % opacity, and nothing else is coloured.
+_TRACK: Final = "rgba(127,127,127,0.15)"
+BAR_COLORS: Final = {
+    "rejected": "#d9534f",
+    "removed": "#d9534f",
+    "added": "#2f8f4e",
+    "kept": "#75808c",
+}
+_MUTED: Final = "opacity:0.8"
 _CELL: Final = "padding:2px 8px;text-align:left;vertical-align:top"
 _NUM: Final = "padding:2px 8px;text-align:right;vertical-align:top"
 
@@ -88,6 +100,10 @@ class ReportLike(Protocol):
     def sha256(self) -> str: ...
     @property
     def mapping_notes(self) -> Sequence[Mapping[str, Any]]: ...
+    @property
+    def encoding(self) -> str | None: ...
+    @property
+    def delimiter(self) -> str | None: ...
 
 
 class PreparedLike(Protocol):
@@ -220,13 +236,13 @@ def _table(head: Iterable[str], rows: Iterable[Iterable[str]], *, numeric: set[i
     )
 
 
-def _bar(share: float) -> str:
+def _bar(share: float, meaning: str = "rejected") -> str:
     """An inline bar, ``share`` (0-1) of a fixed width: CSS only, no plotting dependency."""
     width = round(max(0.0, min(1.0, share)) * _BAR_PX)
     return (
         f'<span class="ap-bar" title="{share:.1%}" style="display:inline-block;width:{_BAR_PX}px;'
-        f'height:0.8em;background:#eee"><span style="display:block;width:{width}px;height:100%;'
-        f'background:{_BAR_COLOR}"></span></span>'
+        f'height:0.8em;background:{_TRACK}"><span style="display:block;width:{width}px;'
+        f'height:100%;background:{BAR_COLORS[meaning]}"></span></span>'
     )
 
 
@@ -243,18 +259,19 @@ def _wrap(title: str, sections: Iterable[str]) -> str:
 
 def _counts_html(report: ReportLike) -> str:
     rows = [
-        ("rows read", report.rows_read),
-        ("rows written", report.rows_written),
-        ("rows rejected", f"{report.rows_rejected} ({report.rejected_share:.1%})"),
+        ("rows read", f"{report.rows_read:,}"),
+        ("rows written", f"{report.rows_written:,}"),
+        ("rows rejected", f"{report.rows_rejected:,} ({report.rejected_share:.1%})"),
     ]
     if report.empty_rows_skipped:
-        rows.append(("empty rows skipped", report.empty_rows_skipped))
+        label = "empty row skipped" if report.empty_rows_skipped == 1 else "empty rows skipped"
+        rows.append((label, f"{report.empty_rows_skipped:,}"))
     return _table(["", "rows"], [[_e(k), _e(v)] for k, v in rows], numeric={1})
 
 
 def _mapping_html(report: ReportLike) -> str:
     rows = [
-        [_e(header), _e(canonical), _e(report.phone_sources.get(header, ""))]
+        [_e(header), _e(canonical), _e(_count(report.phone_sources.get(header)))]
         for header, canonical in report.column_mapping.items()
     ]
     rows += [[_e(header), "<i>passed through</i>", ""] for header in report.extra_columns]
@@ -271,7 +288,7 @@ def _reasons_html(
         hint = REASONS.get(reason, "")
         cells = [
             f'<code title="{_e(hint)}">{_e(reason)}</code>',
-            _e(count),
+            _e(f"{count:,}"),
             _e(f"{share:.1%}"),
             _bar(share),
         ]
@@ -286,7 +303,8 @@ def _reasons_html(
 
 def _notes_html(notes: Mapping[str, int]) -> str:
     rows = [
-        [f"<code>{_e(k)}</code>", _e(v), _e(NOTES.get(k, ""))] for k, v in sorted(notes.items())
+        [f"<code>{_e(k)}</code>", _e(f"{v:,}"), _e(NOTES.get(k, ""))]
+        for k, v in sorted(notes.items())
     ]
     return _table(["note", "rows", "meaning"], rows, numeric={1})
 
@@ -296,8 +314,14 @@ def _settings_html(report: ReportLike) -> str:
     if report.region_column:
         region += f" (per row from {report.region_column!r})"
     sheet = f", sheet {report.sheet!r}" if report.sheet else ""
+    text = ""
+    if report.encoding:
+        delimiter = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(
+            report.delimiter or "", repr(report.delimiter)
+        )
+        text = f", {report.encoding}, {delimiter}-delimited"
     return (
-        f'<p style="margin:0.5em 0;color:#555">{_e(report.format)}{_e(sheet)}, header row '
+        f'<p style="margin:0.5em 0;{_MUTED}">{_e(report.format)}{_e(sheet)}{_e(text)}, header row '
         f"{_e(report.header_row)}, region {_e(region)}, keep={_e(report.keep)}, "
         f"phone_format={_e(report.phone_format)}, mobile_only={_e(report.mobile_only)}, "
         f"sha256 <code>{_e(report.sha256[:12])}</code></p>"
@@ -325,7 +349,7 @@ def _report_sections(report: ReportLike, examples: Mapping[str, list[str]] | Non
     if report.rejected_by_reason:
         reasons = _reasons_html(report.rejected_by_reason, report.rows_read, examples)
         explain = (
-            '<p style="color:#555">What a reason means and how to fix it: '
+            f'<p style="{_MUTED}">What a reason means and how to fix it: '
             "<code>audience-prep explain REASON</code></p>"
         )
         sections.append(_section("Rejected rows by reason", reasons + explain))
@@ -414,14 +438,21 @@ def _diff_body(diff: DiffLike, *, show_phones: bool, examples: int = 3) -> str:
             shown = [mask_phone(v) for v in shown]
         if name == "removed" and diff.hashed:
             shown = [f"sha256 {v[:12]}…" for v in shown]
-        rows.append([_e(name), _e(count), _bar(count / scale), "<br>".join(map(_e, shown))])
+        if diff.first_upload and name != "added":  # the members before are not known
+            rows.append([_e(name), "<i>unknown</i>", "", ""])
+            continue
+        bar = _bar(count / scale, name)
+        rows.append([_e(name), _e(f"{count:,}"), bar, "<br>".join(map(_e, shown))])
     notes = []
     if diff.first_upload:
-        notes.append("First upload recorded for this audience: every member counts as added.")
+        notes.append(
+            "First upload recorded for this audience: the members it held before are not "
+            "known, so what this replacement removes is unknown."
+        )
     if diff.previous_status == "pending":
         notes.append("The previous upload was never confirmed: the audience may hold either.")
     table = _table(["members", "count", "", "examples"], rows, numeric={1})
-    return table + "".join(f'<p style="color:#a94442">{_e(n)}</p>' for n in notes)
+    return table + "".join(f"<p><b>Note:</b> {_e(n)}</p>" for n in notes)
 
 
 class ValidationLike(Protocol):
@@ -472,3 +503,16 @@ def validation_html(
         head = ["row", "column", "check", "value", "message"]
         sections.append(_section("First failures", _table(head, rows, numeric={0})))
     return _wrap(f"Validation of {report.source}", sections)
+
+
+def _count(value: int | None) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+class Html(str):
+    """HTML text that a notebook displays as HTML (and that is still a ``str``)."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        return str(self)

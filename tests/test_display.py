@@ -353,3 +353,80 @@ def test_no_mapping_decisions_no_section() -> None:
     prepared = ap.prepare(b"Phone\n050-2345678\n", region="IL")
     assert prepared.report.mapping_notes == []
     assert "Mapping decisions" not in prepared.to_html()
+
+
+# --- colours that read on light and dark notebooks (WCAG contrast arithmetic) -------------
+
+LIGHT, DARK = (255, 255, 255), (17, 17, 17)  # a light theme; JupyterLab's dark layout colour
+DARKER = (30, 30, 30)  # VS Code's dark notebook background
+
+
+def _luminance(rgb: tuple[float, float, float]) -> float:
+    def channel(value: float) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _over(
+    rgba: tuple[float, float, float, float], background: tuple[int, int, int]
+) -> tuple[float, float, float]:
+    *rgb, alpha = rgba
+    return tuple(alpha * c + (1 - alpha) * b for c, b in zip(rgb, background, strict=True))  # type: ignore[return-value]
+
+
+def _hex(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+@pytest.mark.parametrize("background", [LIGHT, DARK, DARKER])
+@pytest.mark.parametrize("meaning", ["rejected", "added", "removed", "kept"])
+def test_bars_stand_out_from_their_track_on_light_and_dark_themes(
+    meaning: str, background: tuple[int, int, int]
+) -> None:
+    """WCAG 1.4.11: a graphical object needs 3:1 against what is next to it."""
+    from audience_prep._display import _TRACK, BAR_COLORS
+
+    track = _over(tuple(float(v) for v in _TRACK[5:-1].split(",")), background)  # type: ignore[arg-type]
+    fill = _hex(BAR_COLORS[meaning])
+    assert _contrast(fill, track) >= 3.0
+    assert _contrast(fill, background) >= 3.0
+
+
+@pytest.mark.parametrize(
+    ("text", "background"), [((0, 0, 0), LIGHT), ((212, 212, 212), DARK), ((204, 204, 204), DARKER)]
+)
+def test_muted_text_keeps_aa_contrast(
+    text: tuple[int, int, int], background: tuple[int, int, int]
+) -> None:
+    """Muted text is the theme's own text colour at 80 % opacity: WCAG AA needs 4.5:1."""
+    from audience_prep._display import _MUTED
+
+    opacity = float(_MUTED.split(":")[1])
+    assert _contrast(_over((*text, opacity), background), background) >= 4.5
+
+
+def test_added_removed_and_kept_have_their_own_colours() -> None:
+    from audience_prep._display import BAR_COLORS
+
+    assert len({BAR_COLORS["added"], BAR_COLORS["removed"], BAR_COLORS["kept"]}) == 3
+
+
+def test_no_fixed_grey_or_red_text_in_any_display() -> None:
+    prepared = ap.prepare(SAMPLE, region="IL")
+    html = prepared.to_html()
+    for fixed in ("#eee", "#555", "#a94442", "color:#"):
+        assert fixed not in html
+
+
+def test_to_html_displays_in_a_notebook() -> None:
+    shown = ap.prepare(SAMPLE, region="IL").to_html(show_phones=True)
+    assert isinstance(shown, str)
+    assert shown._repr_html_() == str(shown)

@@ -13,6 +13,7 @@ from audience_prep._prepare.formulas import defuse_formulas
 from audience_prep._prepare.report import PrepReport
 
 if TYPE_CHECKING:
+    from audience_prep._display import Html
     from audience_prep._upload.client import CommBoxClient
     from audience_prep._upload.report import UploadReport
 
@@ -106,11 +107,11 @@ class Prepared:
             self.rejected, self.report.rows_read, examples=examples, show_phones=show_phones
         )
 
-    def to_html(self, *, show_phones: bool = False, examples: int = 3) -> str:
+    def to_html(self, *, show_phones: bool = False, examples: int = 3) -> Html:
         """The notebook view as an HTML string: report, rejects by reason, a few examples each."""
-        from audience_prep._display import prepared_html
+        from audience_prep._display import Html, prepared_html
 
-        return prepared_html(self, show_phones=show_phones, examples=examples)
+        return Html(prepared_html(self, show_phones=show_phones, examples=examples))
 
     def _repr_html_(self) -> str:
         return self.to_html()

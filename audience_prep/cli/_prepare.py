@@ -139,6 +139,7 @@ def common_flags(command: Callable[..., Any]) -> Callable[..., Any]:
     help="Write --rejects without the UTF-8 byte order mark Excel needs to read it right.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@click.option("--show-phones", is_flag=True, help="Show whole phone numbers in the summary.")
 @common_flags
 def prepare_command(
     input_path: str,
@@ -146,6 +147,7 @@ def prepare_command(
     rejects: str | None,
     no_bom: bool,
     quiet: bool,
+    show_phones: bool,
     as_json: bool,
     verbose: bool,
     debug: bool,
@@ -164,7 +166,8 @@ def prepare_command(
     if as_json:  # with the audience on stdout, the report goes to stderr
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False), err=output == "-")
     else:
-        render_report(prepared, Console(file=sys.stderr if output == "-" else sys.stdout))
+        console = Console(file=sys.stderr if output == "-" else sys.stdout)
+        render_report(prepared, console, show_phones=show_phones)
 
 
 def _write_audience(prepared: Prepared, output: str | None, *, as_json: bool) -> None:
@@ -175,8 +178,13 @@ def _write_audience(prepared: Prepared, output: str | None, *, as_json: bool) ->
         write_output(output, prepared.to_csv(), as_json=as_json)
 
 
-def render_report(prepared: Prepared, console: Console) -> None:
-    """The human summary: mapping, counts, and rejects by reason with one example each."""
+def render_report(prepared: Prepared, console: Console, *, show_phones: bool = False) -> None:
+    """The human summary: mapping, counts, and rejects by reason with one example each.
+
+    Phones in the examples are masked (``+97250***5678``) unless ``show_phones``: a terminal's
+    output often ends up in a CI log. The rejects are listed as the notebook lists them,
+    largest first.
+    """
     report = prepared.report
     mapping = Table(title="Column mapping", show_header=True)
     mapping.add_column("source header")
@@ -184,28 +192,27 @@ def render_report(prepared: Prepared, console: Console) -> None:
     mapping.add_column("rows", justify="right")
     for header, canonical in report.column_mapping.items():
         rows = report.phone_sources.get(header)
-        mapping.add_row(header, canonical, "" if rows is None else str(rows))
+        mapping.add_row(escape(header), canonical, "" if rows is None else f"{rows:,}")
     console.print(mapping)
     for note in report.mapping_notes:
         console.print(f"[dim]{escape(note['column'])}: {escape(note['rule'])}[/]")
         if note["fix"]:
             console.print(f"[dim]  {escape(note['fix'])}[/]")
+    skipped = report.empty_rows_skipped
     console.print(
-        f"[bold]{report.rows_read}[/] rows read, [green]{report.rows_written}[/] written, "
-        f"[red]{report.rows_rejected}[/] rejected"
-        + (f", {report.empty_rows_skipped} empty rows skipped" if report.empty_rows_skipped else "")
+        f"[bold]{report.rows_read:,}[/] rows read, [green]{report.rows_written:,}[/] written, "
+        f"[red]{report.rows_rejected:,}[/] rejected"
+        + (f", {skipped:,} empty row{'' if skipped == 1 else 's'} skipped" if skipped else "")
     )
     if report.rows_rejected:
-        console.print(_reasons_table(prepared))
+        console.print(_reasons_table(prepared, show_phones=show_phones))
 
 
-def _reasons_table(prepared: Prepared) -> Table:
+def _reasons_table(prepared: Prepared, *, show_phones: bool) -> Table:
     table = Table(title="Rejected rows by reason", show_header=True)
     for name, justify in (("reason", "left"), ("rows", "right"), ("example", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    examples = prepared.rejected.group_by("reason", maintain_order=True).first()
-    for reason, count in sorted(prepared.report.rejected_by_reason.items()):
-        row = examples.filter(examples["reason"] == reason).row(0, named=True)
-        example = f"row {row['source_row']}: {row['message']}"
-        table.add_row(reason, str(count), example)
+    summary = prepared.rejected_summary(examples=1, show_phones=show_phones)
+    for reason, count, _, examples in summary.iter_rows():
+        table.add_row(reason, f"{count:,}", escape(examples[0] if examples else ""))
     return table

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import audience_prep as ap
@@ -244,8 +245,11 @@ def upload_table(report: UploadReport) -> Table:
     table.add_column("field", style="bold")
     table.add_column("value")
     for key, value in report.to_dict().items():
-        if key != "diff":
-            table.add_row(key, "" if value is None else str(value))
+        if key != "diff" and value is not None:
+            shown = (
+                f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
+            )
+            table.add_row(key, escape(str(shown)))
     return table
 
 
