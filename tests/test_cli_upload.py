@@ -16,7 +16,7 @@ import pytest
 from cli_helpers import assert_one_error_line, flat
 from click.testing import CliRunner, Result
 
-from audience_prep._errors import AudienceNotFoundError
+from audience_prep._errors import AudienceNotFoundError, AudienceRejectedError
 from audience_prep._prepare.pipeline import prepare
 from audience_prep._upload.client import CommBoxClient
 from audience_prep.cli import _upload, cli
@@ -241,6 +241,29 @@ def test_the_emulator_command_serves_until_interrupted() -> None:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
     assert report.status_code == 200
+
+
+def test_the_emulator_command_seeds_audiences() -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    command = [sys.executable, "-m", "audience_prep", "emulator", "--port", "0", "--token", TOKEN]
+    command += ["--audience", "312345", "--audience", "77:dynamic"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
+        assert process.stdout is not None
+        banner = [process.stdout.readline() for _ in range(5)]
+        url = banner[1].strip().removeprefix("COMMBOX_API_URL=")
+        assert banner[3:] == ["audience 312345 (static, empty)\n", "audience 77 (dynamic, empty)\n"]
+        with CommBoxClient(token=TOKEN, base_url=url, ledger=False) as client:
+            report = client.replace_audience("312345", b"phone1\n+972501234567\n")
+            with pytest.raises(AudienceRejectedError):
+                client.replace_audience("77", b"phone1\n+972501234567\n")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    assert report.status_code == 200
+
+
+def test_a_bad_audience_option_is_a_usage_error() -> None:
+    result = CliRunner().invoke(cli, ["emulator", "--audience", "5:big"])
+    assert_one_error_line(result, 2, "--audience '5:big'")
 
 
 def test_the_emulator_command_reports_a_busy_port(emulator: CommBoxEmulator) -> None:

@@ -44,9 +44,10 @@ def _load_emulator() -> type[CommBoxEmulator]:
 
 EMULATOR_EXAMPLES = """\b
 Examples:
-  audience-prep emulator --port 8765 --token dev-token
+  audience-prep emulator --port 8765 --token dev-token --audience 312345
   COMMBOX_API_URL=http://127.0.0.1:8765 COMMBOX_API_TOKEN=dev-token \\
     audience-prep upload export.csv --region IL --audience-id 312345 --yes
+  curl -X POST http://127.0.0.1:8765/_emulator/audiences -d '{"id": "77", "dynamic": true}'
 """
 DEMO_EXAMPLES = """\b
 Examples:
@@ -59,18 +60,37 @@ Examples:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--token", help="Bearer token to accept (random when omitted).")
+@click.option(
+    "--audience",
+    "audiences",
+    multiple=True,
+    metavar="ID[:dynamic]",
+    help="Start with this (empty) static audience, or a dynamic one; repeatable.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Log every request to stderr.")
-def emulator_command(host: str, port: int, token: str | None, verbose: bool) -> None:
-    """Serve a local CommBox emulator until Ctrl+C (for tests and trying uploads safely)."""
+def emulator_command(
+    host: str, port: int, token: str | None, audiences: tuple[str, ...], verbose: bool
+) -> None:
+    """Serve a local CommBox emulator until Ctrl+C (for tests and trying uploads safely).
+
+    It starts with the audiences given by --audience (none by default); more can be seeded
+    while it runs with POST /_emulator/audiences {"id", "name", "dynamic", "rows"}, and read
+    back with GET /_emulator/audiences/ID.
+    """
     configure_logging(verbose)
+    seeds = [_audience_option(value) for value in audiences]
     emulator = _load_emulator()(
         host=host, port=port, token=token, log_level="info" if verbose else "warning"
     )
+    for audience_id, dynamic in seeds:
+        emulator.state.add_audience(audience_id, dynamic=dynamic)
 
     def ready(url: str) -> None:
         click.echo(f"CommBox emulator listening on {url} (Ctrl+C to stop)")
         click.echo(f"COMMBOX_API_URL={url}")
         click.echo(f"COMMBOX_API_TOKEN={emulator.token}")
+        for audience_id, dynamic in seeds:
+            click.echo(f"audience {audience_id} ({'dynamic' if dynamic else 'static'}, empty)")
 
     try:
         emulator.serve_forever(ready=ready)
@@ -78,6 +98,14 @@ def emulator_command(host: str, port: int, token: str | None, verbose: bool) -> 
         fail(f"Cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_USAGE)
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl+C it handled, after a clean stop
         click.echo("CommBox emulator stopped.", err=True)
+
+
+def _audience_option(value: str) -> tuple[str, bool]:
+    """``ID`` or ``ID:dynamic`` (or ``ID:static``) from --audience."""
+    audience_id, _, kind = value.strip().partition(":")
+    if not audience_id or kind not in ("", "static", "dynamic"):
+        fail(f"--audience {value!r}: write ID or ID:dynamic, e.g. 312345:dynamic.", EXIT_USAGE)
+    return audience_id, kind == "dynamic"
 
 
 DEMO_AUDIENCE = "312345"
