@@ -145,7 +145,7 @@ class AudienceSchema:
         return _build_model(self, phone_format)
 
 
-def _builtin_dir() -> Path:
+def builtin_dir() -> Path:
     """Where the built-in schemas live: inside the wheel, or at the top of a source checkout."""
     packaged = Path(str(resources.files("audience_prep"))) / "schemas"
     if packaged.is_dir():
@@ -156,7 +156,7 @@ def _builtin_dir() -> Path:
 
 def builtin_schemas() -> list[str]:
     """Names of the schemas shipped with audience_prep."""
-    return sorted(p.stem for p in _builtin_dir().glob("*.toml"))
+    return sorted(p.stem for p in builtin_dir().glob("*.toml"))
 
 
 def load_schema(schema: str | Path | AudienceSchema | None = None) -> AudienceSchema:
@@ -167,7 +167,7 @@ def load_schema(schema: str | Path | AudienceSchema | None = None) -> AudienceSc
         schema = DEFAULT_SCHEMA
     text = str(schema)
     if isinstance(schema, str) and not text.endswith(".toml") and "/" not in text:
-        path = _builtin_dir() / f"{text}.toml"
+        path = builtin_dir() / f"{text}.toml"
         if not path.is_file():
             known = ", ".join(builtin_schemas())
             raise SchemaFileError(text, f"no built-in schema of that name (known: {known}).")
@@ -321,7 +321,7 @@ def _check_concepts(schema: AudienceSchema) -> None:
 
 
 def _words_dir() -> Path:
-    return _builtin_dir() / "words"
+    return builtin_dir() / "words"
 
 
 @cache

@@ -24,9 +24,10 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import polars as pl
+from typing_extensions import TypedDict  # pydantic reads its fields on Python 3.11
 
 from audience_prep._errors import SourceReadError
 from audience_prep._options import PhoneFormat
@@ -52,6 +53,28 @@ _FAILURES_SCHEMA: Final = {
 LINE: Final = "\x00line"
 _ZIP_MAGIC: Final = b"PK\x03\x04"
 _OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0"
+
+
+class FailureDict(TypedDict):
+    """One failure of a validation (a row of ``ValidationReport.failures``)."""
+
+    row: int | None
+    column: str | None
+    check: str
+    value: str | None
+    message: str | None
+
+
+class ValidationReportDict(TypedDict):
+    """``ValidationReport.to_dict()`` (JSON Schema: ``report_json_schema("validation_report")``)."""
+
+    source: str
+    ok: bool
+    rows: int
+    phone_column: str
+    phone_format: str
+    counts: dict[str, int]
+    failures: list[FailureDict]
 
 
 @dataclass(frozen=True, repr=False)
@@ -88,7 +111,7 @@ class ValidationReport:
             lines.append(f"{where}{column}: {row['message']}")
         return lines
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ValidationReportDict:
         """JSON-ready values: the verdict, counts, and every failure."""
         return {
             "source": self.source,
@@ -97,7 +120,7 @@ class ValidationReport:
             "phone_column": self.phone_column,
             "phone_format": self.phone_format,
             "counts": self.counts,
-            "failures": self.failures.to_dicts(),
+            "failures": cast(list[FailureDict], self.failures.to_dicts()),
         }
 
     def _repr_html_(self) -> str:
