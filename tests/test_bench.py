@@ -24,3 +24,11 @@ def test_benchmark_runs_every_job_and_compares_the_phone_sets(
     assert re.search(r"header mapping at 3,000 rows: [0-9.]+ s", out)
     # Everything the naive loop keeps, prepare() keeps too (it only adds documented rules).
     assert re.search(r"only naive 0,", out)
+
+
+def test_startup_section_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _bench.main(["--startup", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    for label in _bench.STARTUP:
+        assert label in out
+    assert re.search(r"audience-prep prepare [0-9.]+ s \([0-9.]+x\)", out)
