@@ -10,7 +10,8 @@ what the caller does next; structured attributes carry the facts, and the messag
     ├── ConfigurationError            fix the call: bad option value, missing token, unsafe URL
     │   └── UnknownRegionError        a region code phonenumbers does not know
     ├── InputError                    fix the input file or frame
-    │   ├── SourceReadError           unreadable, empty, unknown format, corrupt Excel, no sheet
+    │   ├── SourceReadError           unreadable, empty, unknown format, corrupt Excel, no sheet;
+    │   │                             past a size limit (sheet, archive, input), not a regular file
     │   └── NoValidRowsError          the input holds no row that can go to CommBox (CLI gate)
     ├── MappingError                  fix the column mapping (``columns=`` / ``--map``)
     │   ├── MissingColumnError        no column can feed phone1
@@ -19,7 +20,7 @@ what the caller does next; structured attributes carry the facts, and the messag
     ├── InternalValidationError       the output failed its own pandera model: a bug, please report
     ├── LedgerError                   the replacement ledger cannot be read or written
     ├── GuardError                    an upload refused by a safety guard; allow it explicitly
-    │   ├── EmptyAudienceError        zero data rows would wipe the audience
+    │   ├── EmptyAudienceError        zero members (no phone1 value) would wipe the audience
     │   ├── RejectedShareError        too much of the input was rejected
     │   └── ShrinkGuardError          the replacement would remove too many current members
     └── CommBoxError                  CommBox (or the network) said no

@@ -196,7 +196,6 @@ def test_create_is_retried_only_when_commbox_cannot_have_acted(
     ("setup", "error", "status", "description"),
     [
         ("dynamic", AudienceRejectedError, 400, "Bad Request"),
-        ("no_phone1", AudienceRejectedError, 400, "Bad Request"),
         ("bad_token", AuthenticationError, 401, "Unauthorized"),
         ("unknown_id", AudienceNotFoundError, 404, "Not Found"),
         ("rate_limited", RateLimitedError, 429, "Too Many Requests – Rate limit exceeded"),
@@ -211,20 +210,18 @@ def test_each_error_status_maps_to_its_exception(
     description: str,
 ) -> None:
     audience_id = seeded(emulator, dynamic=setup == "dynamic")
-    data = b"mobile\n+972501234567\n" if setup == "no_phone1" else CSV
     emulator.set_faults(
         rate_limited=9 if setup == "rate_limited" else 0,
         server_errors=9 if setup == "server_error" else 0,
     )
     token = "wrong" if setup == "bad_token" else emulator.token
     target = "999" if setup == "unknown_id" else audience_id
-    # without a ledger: with one, a file without phone1 is refused before it is sent
     options = {"sleep": Sleeps(), "max_attempts": 2, "ledger": False}
     with (
         CommBoxClient(token=token, base_url=emulator.url, **options) as c,  # type: ignore[arg-type]
         pytest.raises(error) as caught,
     ):
-        c.replace_audience(target, data)
+        c.replace_audience(target, CSV)
     exc = caught.value
     assert (exc.status_code, exc.description) == (status, description)
     assert exc.response_time is not None
@@ -232,6 +229,19 @@ def test_each_error_status_maps_to_its_exception(
     assert exc.attempts == (2 if error.retryable else 1)
     assert str(status) in str(exc)
     assert emulator.state.rows(audience_id) == OLD_MEMBERS  # a refused upload changes nothing
+
+
+def test_a_file_without_phone1_is_refused_before_sending(emulator: CommBoxEmulator) -> None:
+    # Behaviour changed: the guards count members (non-empty phone1 values) even without a
+    # ledger, so a file without the column is refused here instead of by CommBox's 400.
+    audience_id = seeded(emulator)
+    with (
+        client_for(emulator, ledger=False) as client,
+        pytest.raises(SourceReadError, match="no 'phone1' column"),
+    ):
+        client.replace_audience(audience_id, b"mobile\n+972501234567\n")
+    assert emulator.state.requests == []
+    assert emulator.state.rows(audience_id) == OLD_MEMBERS
 
 
 def test_terminal_errors_are_not_retried(emulator: CommBoxEmulator) -> None:

@@ -1,2 +1,3 @@
-"""The local record of replacements: entries (``ledger``), member diffs (``diff``), files and
-locks (``files``) and what an upload records (``plan``). No HTTP in here."""
+"""The local record of replacements: entries (``ledger``), their statuses and which one is the
+audience's current state (``entries``), member diffs (``diff``), files and locks (``files``)
+and what an upload records (``plan``). No HTTP in here."""

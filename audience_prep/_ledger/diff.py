@@ -1,7 +1,8 @@
 """What a replacement adds and removes: the members of an audience file and their difference.
 
 CommBox cannot read an audience back, so the members before a replacement are the ``phone1``
-values of the last upload the ledger recorded. Rules for a member key:
+values of the last upload the ledger confirmed; uploads it could not confirm are compared too
+(``UncertainBasis``), to make the shrink guard stricter, never laxer. Rules for a member key:
 
 - it is the ``phone1`` cell of a data row, trimmed; an empty cell is no member;
 - a leading ``+`` is dropped, so ``+972501234567`` and ``972501234567`` are one member and
@@ -9,8 +10,9 @@ values of the last upload the ledger recorded. Rules for a member key:
 - a file holds a *set* of members: a repeated phone counts once;
 - in the ledger's ``hashes`` mode a key is stored as ``sha256(salt + key)`` (hex), never as is.
 
-CSV bytes are parsed with the ``csv`` module (no polars at import time); an Excel payload is
-read with fastexcel, imported only then.
+CSV bytes are parsed with the ``csv`` module (no polars at import time), which accepts a cell
+of any length polars writes (see ``CSV_FIELD_LIMIT``); an Excel payload is read with fastexcel,
+imported only then.
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
+    "CSV_FIELD_LIMIT",
     "ReplacementDiff",
+    "UncertainBasis",
+    "allow_long_csv_fields",
     "diff_members",
     "hash_member",
     "member_key",
@@ -37,6 +42,20 @@ __all__ = [
 
 PHONE_COLUMN = "phone1"
 _ZIP_MAGIC = b"PK\x03\x04"
+#: The csv module refuses a cell longer than 131,072 characters by default; polars writes cells
+#: of any length, so a prepared audience with one long note could not even be dry-run. The
+#: limit is process-wide (``csv.field_size_limit``), so it is set once, to this value, when
+#: audience_prep first reads CSV bytes, raised and never lowered: no other code in the process
+#: gets a smaller limit than it had. It guards nothing here: a cell cannot be longer than the
+#: file that holds it, and these readers hold the whole file in memory already.
+#: 2**31 - 1 is the largest value every platform accepts (a C long on Windows).
+CSV_FIELD_LIMIT = 2**31 - 1
+
+
+def allow_long_csv_fields() -> None:
+    """Raise the csv module's process-wide field size limit to ``CSV_FIELD_LIMIT``."""
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
 
 
 def member_key(cell: str) -> str:
@@ -58,6 +77,7 @@ def read_members(content: bytes, *, source: str = "the audience file") -> frozen
 
 
 def _csv_phones(content: bytes, source: str) -> list[str]:
+    allow_long_csv_fields()
     text = content.decode("utf-8-sig", errors="replace")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -73,7 +93,8 @@ def _phone_index(header: list[str], source: str) -> int:
     if PHONE_COLUMN not in names:
         raise SourceReadError(
             source,
-            f"no {PHONE_COLUMN!r} column, so the members cannot be compared.",
+            f"no {PHONE_COLUMN!r} column: CommBox requires one, and without it the members "
+            "cannot be counted or compared.",
             hint="Upload a prepared audience (audience_prep.prepare).",
         )
     return names.index(PHONE_COLUMN)
@@ -91,15 +112,49 @@ def _excel_phones(content: bytes, source: str) -> list[str]:
     return ["" if value is None else str(value) for value in column.to_list()]
 
 
+@dataclass(frozen=True)
+class UncertainBasis:
+    """An upload the audience may hold instead of the last confirmed one, and what this
+    replacement would remove from it.
+
+    ``status`` is ``pending`` (sent, outcome never recorded: a crash, a timeout, one still
+    running elsewhere) or ``unconfirmed`` (CommBox may have applied it: an answer outside the
+    contract, or a 200 that arrived after a newer upload's).
+    """
+
+    entry_id: int
+    status: str
+    previous_members: int
+    removed: int
+
+    @property
+    def removed_share(self) -> float:
+        """Share of this upload's members the replacement removes."""
+        return self.removed / self.previous_members if self.previous_members else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The counts as JSON-ready values (no phone numbers)."""
+        return {
+            "entry": self.entry_id,
+            "status": self.status,
+            "previous_members": self.previous_members,
+            "removed": self.removed,
+            "removed_share": round(self.removed_share, 6),
+        }
+
+
 @dataclass(frozen=True, repr=False)
 class ReplacementDiff:
-    """What replacing an audience would add, remove and keep, against the last ledger entry.
+    """What replacing an audience would add, remove and keep, against its last confirmed upload.
 
-    ``first_upload`` is True when the ledger holds nothing for this audience (nothing to
-    compare with: every member counts as added). ``previous_status`` is ``"pending"`` when the
-    last upload was never confirmed (a crash, or one still running elsewhere): the audience
-    holds either its members or the ones before. ``hashed`` says removed members are known
-    only as salted hashes. ``frames()`` gives the members themselves, for a notebook.
+    The counts compare with the last ``ok`` entry of the ledger (``previous_entry``); an entry
+    never confirmed is never the basis. ``first_upload`` is True when the ledger confirmed
+    nothing for this audience (nothing to compare with: every member counts as added).
+    ``uncertain`` compares with each upload the audience may hold instead (``pending`` or
+    ``unconfirmed`` entries newer than the basis, or confirmed after it), whose ids are
+    ``pending_entries``: the shrink guard refuses when any of them loses too much. ``hashed``
+    says removed members are known only as salted hashes. ``frames()`` gives the members
+    themselves, for a notebook.
     """
 
     audience_id: str
@@ -114,6 +169,7 @@ class ReplacementDiff:
     previous_at: str | None = None
     previous_status: str | None = None
     pending_entries: tuple[int, ...] = ()
+    uncertain: tuple[UncertainBasis, ...] = ()
     hashed: bool = False
     _sets: tuple[frozenset[str], frozenset[str], frozenset[str]] = field(
         default=(frozenset(), frozenset(), frozenset()), compare=False
@@ -140,6 +196,7 @@ class ReplacementDiff:
             "previous_at": self.previous_at,
             "previous_status": self.previous_status,
             "pending_entries": list(self.pending_entries),
+            "uncertain": [basis.to_dict() for basis in self.uncertain],
         }
 
     def frames(self) -> dict[str, pl.DataFrame]:
@@ -186,7 +243,7 @@ def diff_members(
 
     ``previous`` holds keys, or hashes when ``hasher`` turns a key into its stored form; then
     added and kept are raw keys and removed are hashes. ``previous_facts`` are the
-    ``previous_*`` and ``pending_entries`` fields of the result.
+    ``previous_*``, ``pending_entries`` and ``uncertain`` fields of the result.
     """
     if previous is None:
         sets = (current, frozenset[str](), frozenset[str]())

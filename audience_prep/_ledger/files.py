@@ -2,7 +2,9 @@
 
 Every file is written to a temporary name, flushed to disk and renamed over its target, so a
 crash leaves the old file or the new one, never half of one. Directories are created ``0700``
-and files ``0600``: a ledger holds phone numbers.
+and files ``0600``: a ledger holds phone numbers. The ledger's own files are named by their
+entry's number, ``000001.json`` and so on; any other name (``000001 copy.json``, a backup, an
+editor's swap file) is not the ledger's and is ignored, never read, numbered or deleted.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ __all__ = [
     "default_ledger_dir",
     "locked",
     "make_private_dir",
+    "numbered_files",
     "read_bytes",
     "safe_name",
 ]
 
 LEDGER_ENV = "AUDIENCE_PREP_LEDGER"
 _SAFE = re.compile(r"[A-Za-z0-9_.\-]{1,80}")
+_NUMBER = re.compile(r"[0-9]{6,}")  # ASCII digits: str.isdigit() also takes "٣"
 
 
 def default_ledger_dir() -> Path:
@@ -46,6 +50,20 @@ def safe_name(value: str) -> str:
     if _SAFE.fullmatch(value) and value.strip(".") and not value.startswith("."):
         return value
     return "h-" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:24]
+
+
+def numbered_files(directory: Path, suffixes: tuple[str, ...]) -> list[tuple[int, Path]]:
+    """The ledger's files in ``directory`` with one of ``suffixes``, as (number, path), by number.
+
+    A name counts only when it is exactly what the ledger writes for its number:
+    ``f"{number:06d}{suffix}"``; every other file is ignored.
+    """
+    found = []
+    for path in directory.glob("*"):
+        stem, suffix = path.name.split(".", 1) if "." in path.name else (path.name, "")
+        if f".{suffix}" in suffixes and _NUMBER.fullmatch(stem) and f"{int(stem):06d}" == stem:
+            found.append((int(stem), path))
+    return sorted(found)
 
 
 def make_private_dir(path: Path) -> Path:

@@ -10,11 +10,12 @@ re-uploads. Layout under the ledger directory::
     audiences/<host>/<audience id>/000001.members  its sorted member keys (or salted hashes)
     audiences/<host>/<audience id>/000001.csv      a copy of the uploaded file (``keep_files``)
 
-An entry is written *before* the request, as ``pending`` (write-ahead), and becomes ``ok`` once
-CommBox answered 200, or ``failed`` when CommBox refused it (nothing changed). A ``pending``
-entry found later is an upload whose outcome was never recorded (a crash, or one still
-running); it is reported, and becomes ``unconfirmed`` when a later upload succeeds. Nothing in
-the ledger holds the API token.
+An entry is written *before* the request, as ``pending`` (write-ahead), and then becomes
+``ok``, ``failed`` or ``unconfirmed``; the audience's current state is the ``ok`` entry with the
+highest id, and an entry never confirmed can only make the shrink guard stricter (the statuses
+and these rules: ``entries``). Only files named exactly ``NNNNNN.json`` (and their ``.members``,
+``.csv``, ``.xlsx``) are the ledger's; others are ignored. A file that is the ledger's but
+cannot be read as one raises a ``LedgerError`` naming it. Nothing in the ledger holds the token.
 """
 
 from __future__ import annotations
@@ -28,12 +29,19 @@ from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
 from audience_prep._errors import ConfigurationError, LedgerError
-from audience_prep._ledger.diff import ReplacementDiff, diff_members, hash_member
+from audience_prep._ledger.diff import (
+    ReplacementDiff,
+    UncertainBasis,
+    diff_members,
+    hash_member,
+)
+from audience_prep._ledger.entries import KEPT_SUFFIXES, Status, check_stored, current_state
 from audience_prep._ledger.files import (
     atomic_write,
     default_ledger_dir,
     locked,
     make_private_dir,
+    numbered_files,
     read_bytes,
     safe_name,
 )
@@ -43,9 +51,7 @@ __all__ = ["DEFAULT_MAX_KEPT_BYTES", "Ledger", "LedgerEntry", "LedgerMode", "now
 
 LedgerMode = Literal["phones", "hashes"]
 LEDGER_MODES: Final = get_args(LedgerMode)
-Status = Literal["pending", "ok", "failed", "unconfirmed"]
 DEFAULT_MAX_KEPT_BYTES = 256 * 1024 * 1024
-_FILE_SUFFIXES = (".csv", ".xlsx")
 logger = logging.getLogger("audience_prep.ledger")
 
 
@@ -59,8 +65,9 @@ class LedgerEntry:
     """One recorded upload to one audience; ``entry_id`` counts 1, 2, … per audience.
 
     ``status`` is ``pending`` (written before the request, outcome unknown), ``ok``,
-    ``failed`` (CommBox refused it) or ``unconfirmed`` (was pending when a later upload
-    succeeded). ``file_kept`` says whether the uploaded file can still be rolled back to.
+    ``failed`` (CommBox refused it) or ``unconfirmed`` (CommBox may have applied it; ``error``
+    says why it is not known): see the module docstring. ``file_kept`` says whether the
+    uploaded file can still be rolled back to.
     """
 
     entry_id: int
@@ -150,7 +157,7 @@ class Ledger:
         directory = self._audience_dir(host, audience_id)
         if not directory.is_dir():
             return []
-        return [self._load(path) for path in sorted(directory.glob("[0-9]*.json"))]
+        return [self._load(path) for _, path in numbered_files(directory, (".json",))]
 
     def entry(self, audience_id: str, entry_id: int, *, host: str) -> LedgerEntry:
         """One entry; ``LedgerError`` when the audience has no entry with this id."""
@@ -164,8 +171,15 @@ class Ledger:
         return self._load(path)
 
     def members(self, entry: LedgerEntry) -> frozenset[str]:
-        """The member keys of an entry (salted hashes in a ``hashes`` entry)."""
-        text = read_bytes(self._sibling(entry, ".members")).decode("utf-8")
+        """The member keys of an entry (salted hashes in a ``hashes`` entry).
+
+        ``LedgerError`` naming the file when it is missing or not the ledger's text.
+        """
+        path = self._sibling(entry, ".members")
+        try:
+            text = read_bytes(path).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _corrupt(path, "a members file is UTF-8 text, one key a line") from exc
         return frozenset(line for line in text.split("\n") if line)
 
     def kept_file(self, entry: LedgerEntry) -> bytes:
@@ -184,33 +198,35 @@ class Ledger:
     ) -> ReplacementDiff:
         """What replacing the audience with ``current`` members changes, against the ledger.
 
-        The basis is the newest ``ok`` or ``pending`` entry; pending entries are listed in the
-        result and logged, since the audience may or may not hold their members.
+        The basis is the last confirmed state: the ``ok`` entry with the highest id. Each
+        upload the audience may hold instead (see ``current_state``) is compared too, in the
+        result's ``uncertain``, and logged: it can make the shrink guard stricter, never laxer.
         """
-        entries = self.history(audience_id, host=host)
-        pending = tuple(e.entry_id for e in entries if e.status == "pending")
-        candidates = [e for e in entries if e.status in ("ok", "pending")]
+        basis, unsure = current_state(self.history(audience_id, host=host))
+        pending = tuple(e.entry_id for e in unsure)
         if pending:
             logger.warning(
-                "Audience %s: upload(s) %s were never confirmed (a crash, or still running "
-                "elsewhere); comparing against the newest recorded upload",
+                "Audience %s: upload(s) %s were never confirmed (a timeout, a crash, or still "
+                "running elsewhere); the replacement is checked against them too",
                 audience_id,
                 ", ".join(map(str, pending)),
             )
-        if not candidates:
-            return diff_members(audience_id, current, None, rows=rows, pending_entries=pending)
-        basis = candidates[-1]
-        hasher = self._hasher() if basis.mode == "hashes" else None
+        facts: dict[str, Any] = {
+            "pending_entries": pending,
+            "uncertain": self._uncertain(unsure, current),
+        }
+        if basis is None:
+            return diff_members(audience_id, current, None, rows=rows, **facts)
         return diff_members(
             audience_id,
             current,
             self.members(basis),
             rows=rows,
-            hasher=hasher,
+            hasher=self._hasher() if basis.mode == "hashes" else None,
             previous_entry=basis.entry_id,
             previous_at=basis.completed_at or basis.created_at,
             previous_status=basis.status,
-            pending_entries=pending,
+            **facts,
         )
 
     # --- writing ---------------------------------------------------------------------------
@@ -219,7 +235,7 @@ class Ledger:
         """Write ``draft`` as the audience's next entry, ``pending``, with members and file."""
         directory = self._audience_dir(draft.host, draft.audience_id)
         with locked(directory, timeout=self.lock_timeout):
-            number = 1 + max((int(p.stem) for p in directory.glob("[0-9]*.json")), default=0)
+            number = 1 + max((n for n, _ in numbered_files(directory, (".json",))), default=0)
             stem = f"{number:06d}"
             suffix = ".xlsx" if draft.filename.endswith(".xlsx") else ".csv"
             entry = replace(
@@ -240,16 +256,58 @@ class Ledger:
         return entry
 
     def commit(self, entry: LedgerEntry, upload: dict[str, Any]) -> LedgerEntry:
-        """Mark an entry ``ok`` with CommBox's answer; older pending entries become unconfirmed."""
+        """Record CommBox's 200 for an entry; older pending entries become unconfirmed.
+
+        The entry becomes ``ok``, the current state, unless a newer entry was confirmed first
+        (the two uploads crossed, and the older one's answer came last): then CommBox applied
+        both in an order nobody knows, so it becomes ``unconfirmed``, the newer entry stays
+        the current state, and the next diff is checked against both. A newer entry is never
+        touched.
+        """
+        status: Status = "ok"
+        error = None
         with locked(entry.directory, timeout=self.lock_timeout):
-            for older in self.history(entry.audience_id, host=entry.host):
+            entries = self.history(entry.audience_id, host=entry.host)
+            for older in entries:
                 if older.status == "pending" and older.entry_id < entry.entry_id:
                     self._save(replace(older, status="unconfirmed"))
+            newer = [
+                e.entry_id for e in entries if e.status == "ok" and e.entry_id > entry.entry_id
+            ]
+            if newer:
+                status = "unconfirmed"
+                error = (
+                    f"CommBox answered 200 after it had confirmed the newer entry {newer[-1]}: "
+                    "the audience holds the members of one of the two"
+                )
             done = replace(
-                self._load_entry(entry), status="ok", upload=upload, completed_at=now_iso()
+                self._load_entry(entry),
+                status=status,
+                error=error,
+                upload=upload,
+                completed_at=now_iso(),
             )
             self._save(done)
-        logger.info("Ledger: audience %s entry %d ok", entry.audience_id, entry.entry_id)
+        log = logger.warning if newer else logger.info
+        log("Ledger: audience %s entry %d %s", entry.audience_id, entry.entry_id, status)
+        return done
+
+    def unconfirm(self, entry: LedgerEntry, reason: str) -> LedgerEntry:
+        """Mark an entry ``unconfirmed``: CommBox may have applied it (``reason`` says why)."""
+        with locked(entry.directory, timeout=self.lock_timeout):
+            done = replace(
+                self._load_entry(entry),
+                status="unconfirmed",
+                error=reason,
+                completed_at=now_iso(),
+            )
+            self._save(done)
+        logger.warning(
+            "Ledger: audience %s entry %d unconfirmed: %s",
+            entry.audience_id,
+            entry.entry_id,
+            reason,
+        )
         return done
 
     def fail(self, entry: LedgerEntry, error: str) -> LedgerEntry:
@@ -280,6 +338,22 @@ class Ledger:
         salt = self.salt()
         return lambda key: hash_member(key, salt)
 
+    def _uncertain(
+        self, unsure: list[LedgerEntry], current: frozenset[str]
+    ) -> tuple[UncertainBasis, ...]:
+        """What replacing with ``current`` removes from each upload the audience may hold."""
+        removed_by_file: dict[tuple[str, str], tuple[int, int]] = {}  # same file, same counts
+        found = []
+        for entry in unsure:
+            key = (entry.sha256, entry.mode)
+            if key not in removed_by_file:
+                hasher = self._hasher() if entry.mode == "hashes" else None
+                diff = diff_members("", current, self.members(entry), rows=0, hasher=hasher)
+                removed_by_file[key] = (diff.previous_members, diff.removed)
+            members, removed = removed_by_file[key]
+            found.append(UncertainBasis(entry.entry_id, entry.status, members, removed))
+        return tuple(found)
+
     def _members_text(self, current: frozenset[str]) -> bytes:
         keys = current if self.mode == "phones" else map(self._hasher(), current)
         return "".join(f"{key}\n" for key in sorted(keys)).encode("utf-8")
@@ -291,14 +365,12 @@ class Ledger:
         return self._load(self._sibling(entry, ".json"))
 
     def _load(self, path: Path) -> LedgerEntry:
+        content = read_bytes(path)
         try:
-            data = json.loads(read_bytes(path))
+            data = check_stored(json.loads(content), number=int(path.stem), modes=LEDGER_MODES)
             return LedgerEntry(**data, directory=path.parent)
-        except (ValueError, TypeError) as exc:
-            raise LedgerError(
-                f"The ledger entry {path} is corrupt ({exc}); move it aside to continue.",
-                path=str(path),
-            ) from exc
+        except (ValueError, TypeError, RecursionError) as exc:  # ValueError: also undecodable
+            raise _corrupt(path, str(exc)) from exc
 
     def _save(self, entry: LedgerEntry) -> None:
         data = asdict(entry)
@@ -307,10 +379,16 @@ class Ledger:
         atomic_write(self._sibling(entry, ".json"), text.encode("utf-8"))
 
     def _rotate(self, directory: Path) -> None:
-        kept = sorted(p for p in directory.glob("[0-9]*") if p.suffix in _FILE_SUFFIXES)
+        kept = [path for _, path in numbered_files(directory, KEPT_SUFFIXES)]
         total = sum(p.stat().st_size for p in kept)
         while kept and total > self.max_kept_bytes:
             oldest = kept.pop(0)
             total -= oldest.stat().st_size
             oldest.unlink()
             logger.info("Ledger: removed the kept file %s to stay under the size cap", oldest)
+
+
+def _corrupt(path: Path, why: str) -> LedgerError:
+    return LedgerError(
+        f"The ledger file {path} is corrupt ({why}); move it aside to continue.", path=str(path)
+    )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from audience_prep._errors import ConfigurationError, LedgerError
-from audience_prep._ledger.diff import ReplacementDiff, read_members
+from audience_prep._ledger.diff import ReplacementDiff
 from audience_prep._ledger.ledger import Ledger, LedgerEntry, now_iso
 
 __all__ = [
@@ -37,14 +37,16 @@ class LedgerPlan:
 class UploadFacts:
     """One upload as the ledger records it: the file's bytes and facts, and where it came from.
 
-    ``manifest`` says what reproduces the upload (versions, options, inputs); ``prepare`` is
-    the preparation report as plain data, when the file was prepared.
+    ``members`` are the file's member keys (``read_members``), read once by the uploader, which
+    guards on them too; ``manifest`` says what reproduces the upload (versions, options,
+    inputs); ``prepare`` is the preparation report as plain data, when the file was prepared.
     """
 
     content: bytes
     filename: str
     rows: int
     sha256: str
+    members: frozenset[str]
     manifest: Mapping[str, Any]
     prepare: Mapping[str, Any] | None = None
 
@@ -73,8 +75,8 @@ def draft_entry(
     upload: UploadFacts,
     rollback_of: int | None = None,
 ) -> LedgerPlan:
-    """Read the upload's members, compare them with the ledger (for a replace) and draft."""
-    members = read_members(upload.content, source=upload.filename)
+    """Compare the upload's members with the ledger (for a replace) and draft its entry."""
+    members = upload.members
     diff = None
     if operation != "create":
         diff = ledger.compare(audience_id, members, host=host, rows=upload.rows)

@@ -19,6 +19,13 @@ import tenacity
 
 from audience_prep._errors import CommBoxError
 from audience_prep._ledger.ledger import Ledger
+from audience_prep._upload.bounds import (
+    AnswerTooLarge,
+    AttemptExpired,
+    Watchdog,
+    aread_capped,
+    read_capped,
+)
 from audience_prep._upload.core import DEFAULT_TIMEOUT, ClientCore, Plan
 from audience_prep._upload.guards import Guards
 from audience_prep._upload.payload import AudienceData
@@ -36,21 +43,30 @@ class CommBoxClient(ClientCore):
     ``COMMBOX_API_URL``, then to ``https://api.commbox.io/``; a plain-http URL is refused unless
     its host is loopback. Without a token: ``ConfigurationError``.
 
-    Every upload is refused before anything is sent when it holds zero data rows
-    (``EmptyAudienceError``, unless ``allow_empty=True``) or when a prepared audience rejected more
-    than ``max_rejected_share`` of its input (``RejectedShareError``). ``dry_run=True`` does
-    everything except the request. 429, 5xx, connect errors, timeouts and dropped connections are
-    retried (``Retry-After`` honoured, else exponential backoff with jitter) up to
-    ``max_attempts`` attempts and ``max_retry_time`` seconds; then the last ``CommBoxError`` is
-    raised with its ``attempts``. ``transport`` and ``sleep`` exist for tests.
+    Every upload is refused before anything is sent when it holds zero members, i.e. no
+    non-empty ``phone1`` (``EmptyAudienceError``, unless ``allow_empty=True``), or when a
+    prepared audience rejected more than ``max_rejected_share`` of its input
+    (``RejectedShareError``). ``dry_run=True`` does everything except the request. 429, 5xx,
+    connect errors, timeouts and dropped connections are retried (``Retry-After`` honoured,
+    else exponential backoff with jitter) up to ``max_attempts`` attempts and
+    ``max_retry_time`` seconds; then the last ``CommBoxError`` is raised with its ``attempts``.
+
+    ``timeout`` bounds each network operation (httpx's meaning); ``attempt_timeout`` bounds
+    each attempt as a whole, from connecting to the last byte of the answer (default:
+    ``max_retry_time``), so a server that answers a byte at a time cannot hold the call: the
+    attempt ends with a retryable ``CommBoxConnectionError``. At most 1 MiB of an answer is
+    read; a longer one is an ``UnexpectedResponseError``. ``transport`` and ``sleep`` exist
+    for tests.
 
     The replacement ledger (``ledger=True``, the default) records every successful upload in
     ``ledger_dir`` (default ``$AUDIENCE_PREP_LEDGER``, else the per-user data directory); pass
     a ``Ledger`` for its other options, or ``ledger=False`` for none. With it, a replacement
     reports what it adds and removes (``report.diff``, also on a dry run) and is refused
-    (``ShrinkGuardError``) when it removes more than ``max_removed_share`` of the previous
-    members or holds fewer than ``min_rows`` rows, unless ``allow_shrink=True``; ``rollback``
-    re-uploads an earlier kept file. A dry run writes nothing.
+    (``ShrinkGuardError``) when it removes more than ``max_removed_share`` of the members of
+    the last confirmed upload, or of any upload never confirmed that the audience may hold, or
+    holds fewer than ``min_rows`` members (with or without the ledger), unless
+    ``allow_shrink=True``; ``rollback`` re-uploads an earlier kept file. A dry run writes
+    nothing.
     """
 
     def __init__(
@@ -62,6 +78,7 @@ class CommBoxClient(ClientCore):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_attempts: int = 5,
         max_retry_time: float = 120.0,
+        attempt_timeout: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         ledger: Ledger | bool = True,
         ledger_dir: str | os.PathLike[str] | None = None,
@@ -72,11 +89,15 @@ class CommBoxClient(ClientCore):
             timeout=timeout,
             max_attempts=max_attempts,
             max_retry_time=max_retry_time,
+            attempt_timeout=attempt_timeout,
             ledger=ledger,
             ledger_dir=ledger_dir,
         )
         self._sleep = sleep
-        self._http = httpx.Client(transport=transport, timeout=self._timeout)
+        # No kept-alive connections: each attempt connects afresh, so its Watchdog is told of
+        # its socket (an upload is one request; reusing a connection saves nothing).
+        limits = httpx.Limits(max_keepalive_connections=0)
+        self._http = httpx.Client(transport=transport, timeout=self._timeout, limits=limits)
 
     def __enter__(self) -> Self:
         return self
@@ -189,19 +210,33 @@ class CommBoxClient(ClientCore):
         return answer, attempts
 
     def _send(self, plan: Plan, attempt: int, backoff: Backoff) -> CommBoxAnswer:
+        """One attempt, within ``attempt_timeout`` as a whole and 1 MiB of answer."""
         backoff.retry_after = None
         request = self._build_request(self._http, plan)
-        try:
-            response = self._http.send(request)
-        except httpx.HTTPError as exc:
-            raise self._translate(exc, plan, attempt) from exc
-        return self._read(response, plan, attempt, backoff)
+        with Watchdog(self.attempt_timeout) as watchdog:
+            request.extensions["trace"] = watchdog.trace
+            try:
+                response = self._http.send(request, stream=True)
+                try:
+                    body = read_capped(response, watchdog)
+                except AnswerTooLarge:
+                    raise self._too_large(response, plan, attempt) from None
+                finally:
+                    response.close()
+            except AttemptExpired as exc:
+                raise self._expired(plan, attempt) from exc
+            except httpx.HTTPError as exc:  # the watchdog shutting the socket is one, too
+                if watchdog.fired:
+                    raise self._expired(plan, attempt) from exc
+                raise self._translate(exc, plan, attempt) from exc
+        return self._read(response, body, plan, attempt, backoff)
 
 
 class AsyncCommBoxClient(ClientCore):
     """The asyncio twin of ``CommBoxClient`` on ``httpx.AsyncClient``; ``async with`` it.
 
-    Same options, guards, retries and errors as ``CommBoxClient``; ``sleep`` is awaitable.
+    Same options, guards, retries, bounds and errors as ``CommBoxClient``; ``sleep`` is
+    awaitable, and each attempt runs under ``asyncio.timeout(attempt_timeout)``.
     """
 
     def __init__(
@@ -213,6 +248,7 @@ class AsyncCommBoxClient(ClientCore):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_attempts: int = 5,
         max_retry_time: float = 120.0,
+        attempt_timeout: float | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         ledger: Ledger | bool = True,
         ledger_dir: str | os.PathLike[str] | None = None,
@@ -223,6 +259,7 @@ class AsyncCommBoxClient(ClientCore):
             timeout=timeout,
             max_attempts=max_attempts,
             max_retry_time=max_retry_time,
+            attempt_timeout=attempt_timeout,
             ledger=ledger,
             ledger_dir=ledger_dir,
         )
@@ -330,10 +367,20 @@ class AsyncCommBoxClient(ClientCore):
         return answer, attempts
 
     async def _send(self, plan: Plan, attempt: int, backoff: Backoff) -> CommBoxAnswer:
+        """One attempt, within ``attempt_timeout`` as a whole and 1 MiB of answer."""
         backoff.retry_after = None
         request = self._build_request(self._http, plan)
         try:
-            response = await self._http.send(request)
+            async with asyncio.timeout(self.attempt_timeout):
+                response = await self._http.send(request, stream=True)
+                try:
+                    body = await aread_capped(response)
+                except AnswerTooLarge:
+                    raise self._too_large(response, plan, attempt) from None
+                finally:
+                    await response.aclose()
+        except TimeoutError as exc:  # asyncio.timeout's; httpx's timeouts are HTTPErrors
+            raise self._expired(plan, attempt) from exc
         except httpx.HTTPError as exc:
             raise self._translate(exc, plan, attempt) from exc
-        return self._read(response, plan, attempt, backoff)
+        return self._read(response, body, plan, attempt, backoff)

@@ -1,12 +1,12 @@
 """The policy both CommBox clients share: configuration, guards, requests and reports.
 
 ``CommBoxClient`` and ``AsyncCommBoxClient`` (in ``client``) add only their I/O on top of
-``ClientCore``. The token lives in a ``_Secret`` so no repr, str or log line can show it.
+``ClientCore``. The token lives in a ``Secret`` (``config``) so no repr, str or log line can
+show it, and every response is read through ``_read``, which redacts it from the answer.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import time
@@ -17,12 +17,14 @@ from urllib.parse import quote
 import httpx
 
 from audience_prep._errors import (
+    AudiencePrepError,
     CommBoxError,
     ConfigurationError,
     LedgerError,
     TerminalCommBoxError,
     UnexpectedResponseError,
 )
+from audience_prep._ledger.diff import read_members
 from audience_prep._ledger.hosts import ledger_host
 from audience_prep._ledger.ledger import Ledger, LedgerEntry
 from audience_prep._ledger.plan import (
@@ -32,6 +34,7 @@ from audience_prep._ledger.plan import (
     resolve_ledger,
 )
 from audience_prep._progress import ProgressCallback
+from audience_prep._upload.config import resolve_base_url, resolve_token
 from audience_prep._upload.guards import Guards, SupportsRowCounts
 from audience_prep._upload.manifest import upload_facts
 from audience_prep._upload.payload import (
@@ -43,6 +46,8 @@ from audience_prep._upload.payload import (
 from audience_prep._upload.report import UploadReport
 from audience_prep._upload.responses import (
     CommBoxAnswer,
+    answer_too_large,
+    attempt_expired,
     read_answer,
     retry_after_seconds,
     translate_http_error,
@@ -53,86 +58,23 @@ from audience_prep._upload.stream import with_progress
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ClientCore", "Plan"]
 
 DEFAULT_BASE_URL = "https://api.commbox.io/"
-TOKEN_ENV = "COMMBOX_API_TOKEN"
-URL_ENV = "COMMBOX_API_URL"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 logger = logging.getLogger("audience_prep.client")
 
 
 @dataclass(frozen=True)
 class Plan:
-    """One upload, ready to send."""
+    """One upload, ready to send; ``members`` counts its distinct non-empty phone1 values."""
 
     operation: Literal["replace", "create"]
     method: str
     url: str
     target: str
     payload: AudiencePayload
+    members: int
     audience_id: str | None = None
     name: str | None = None
     ledger: LedgerPlan | None = None
-
-
-class _Secret:
-    """A string that never shows itself in a repr, str or log line."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "'***'"
-
-    __str__ = __repr__
-
-
-def _resolve_token(token: str | None) -> _Secret:
-    value = token if token is not None else os.environ.get(TOKEN_ENV, "")
-    if not value.strip():
-        raise ConfigurationError(
-            f"No CommBox API token: pass token=... or set {TOKEN_ENV} "
-            "(create a key in the CommBox management console)."
-        )
-    if value != value.strip() or not value.isprintable():
-        raise ConfigurationError(
-            f"The CommBox API token contains whitespace or control characters; check {TOKEN_ENV}."
-        )
-    return _Secret(value)
-
-
-def _resolve_base_url(base_url: str | None) -> str:
-    value = base_url or os.environ.get(URL_ENV) or DEFAULT_BASE_URL
-    try:
-        url = httpx.URL(value)
-    except httpx.InvalidURL as exc:
-        raise ConfigurationError(f"Invalid CommBox base URL {value!r}: {exc}") from exc
-    if url.userinfo:
-        raise ConfigurationError(
-            f"The CommBox base URL must not hold credentials; set {TOKEN_ENV} instead."
-        )
-    if url.scheme == "https" and url.host:
-        pass
-    elif url.scheme == "http" and _is_loopback(url.host):
-        logger.debug("Using plain http to the loopback host %s", url.host)
-    else:
-        raise ConfigurationError(
-            f"Refusing CommBox base URL {value!r}: it must be https:// (plain http:// is "
-            "allowed only for a loopback host such as 127.0.0.1, ::1 or localhost)."
-        )
-    return str(url.copy_with(query=None, fragment=None)).rstrip("/") + "/"
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ClientCore:
@@ -151,17 +93,24 @@ class ClientCore:
         timeout: float | httpx.Timeout,
         max_attempts: int,
         max_retry_time: float,
+        attempt_timeout: float | None = None,
         ledger: Ledger | bool = True,
         ledger_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ConfigurationError(f"max_attempts must be at least 1, got {max_attempts}.")
-        if max_retry_time <= 0:
-            raise ConfigurationError(f"max_retry_time must be positive, got {max_retry_time}.")
-        self._token = _resolve_token(token)
-        self.base_url = _resolve_base_url(base_url)
+        for name, value in (
+            ("max_retry_time", max_retry_time),
+            ("attempt_timeout", attempt_timeout),
+        ):
+            if value is not None and not value > 0:
+                raise ConfigurationError(f"{name} must be positive, got {value}.")
+        self._token = resolve_token(token)
+        self.base_url = resolve_base_url(base_url, default=DEFAULT_BASE_URL)
         self.max_attempts = max_attempts
         self.max_retry_time = max_retry_time
+        #: The most one attempt may take, from connecting to the answer's last byte.
+        self.attempt_timeout = max_retry_time if attempt_timeout is None else attempt_timeout
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.ledger = resolve_ledger(ledger, ledger_dir)
         self._host = ledger_host(self.base_url)
@@ -170,7 +119,7 @@ class ClientCore:
         return f"{type(self).__name__}(base_url={self.base_url!r}, token={self._token!r})"
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._token.reveal(), "***")
+        return self._token.redact(text)
 
     def _plan_replace(
         self,
@@ -185,11 +134,13 @@ class ClientCore:
         if not audience_id:
             raise ConfigurationError("The audience id is empty; pass the id CommBox shows.")
         payload = load_payload(data)
+        members = read_members(payload.content, source=payload.filename)
         ledger_plan = None
         if self.ledger is not None:
             facts = upload_facts(
                 data,
                 payload,
+                members,
                 asdict(guards),
                 manifest=None if rollback is None else rollback.manifest,
             )
@@ -201,15 +152,20 @@ class ClientCore:
                 upload=facts,
                 rollback_of=None if rollback is None else rollback.entry_id,
             )
+        diff = None if ledger_plan is None else ledger_plan.diff
         guards.check(
             audience_id=audience_id,
             rows=payload.rows,
+            members=len(members),
             prepared=_prepared_counts(data),
-            diff=None if ledger_plan is None else ledger_plan.diff,
+            diff=diff,
+            uncertain=() if diff is None else diff.uncertain,
         )
         url = f"{self.base_url}Audiences/{quote(audience_id, safe='')}"
         target = f"audience {audience_id}"
-        return Plan("replace", "PUT", url, target, payload, audience_id, ledger=ledger_plan)
+        return Plan(
+            "replace", "PUT", url, target, payload, len(members), audience_id, ledger=ledger_plan
+        )
 
     def _plan_rollback(self, audience_id: str, to: int | None, guards: Guards) -> Plan:
         """Plan re-uploading a kept file: entry ``to``, else the last different ok upload."""
@@ -228,8 +184,13 @@ class ClientCore:
         # Creating an empty audience destroys nothing: only the rejected-share guard applies.
         guards = Guards(allow_empty=True, max_rejected_share=max_rejected_share)
         payload = load_payload(data)
+        members = read_members(payload.content, source=payload.filename)
         guards.check(
-            audience_id=name, rows=payload.rows, prepared=_prepared_counts(data), diff=None
+            audience_id=name,
+            rows=payload.rows,
+            members=len(members),
+            prepared=_prepared_counts(data),
+            diff=None,
         )
         ledger_plan = None
         if self.ledger is not None:
@@ -239,11 +200,14 @@ class ClientCore:
                 operation="create",
                 audience_id="",
                 host=self._host,
-                upload=upload_facts(data, payload, options),
+                upload=upload_facts(data, payload, members, options),
             )
         target = f"new audience {name!r}"
         url = f"{self.base_url}audiences"
-        return Plan("create", "POST", url, target, payload, name=name, ledger=ledger_plan)
+        members_count = len(members)
+        return Plan(
+            "create", "POST", url, target, payload, members_count, name=name, ledger=ledger_plan
+        )
 
     def _ledger_begin(self, plan: Plan) -> LedgerEntry | None:
         """Write the write-ahead (pending) entry of a replacement, before anything is sent."""
@@ -252,11 +216,17 @@ class ClientCore:
         return self.ledger.begin(plan.ledger.draft, plan.ledger.members, plan.payload.content)
 
     def _ledger_fail(self, entry: LedgerEntry | None, exc: CommBoxError) -> None:
-        """Mark an entry failed when CommBox refused it; otherwise the outcome is unknown."""
+        """Record a failed upload: ``failed`` when CommBox refused it, ``unconfirmed`` when it
+        answered 2xx outside the contract (it probably applied it), else it stays pending."""
         if self.ledger is None or entry is None:
             return
-        if isinstance(exc, TerminalCommBoxError) and exc.status_code is not None:
-            self.ledger.fail(entry, f"{type(exc).__name__}: HTTP {exc.status_code}")
+        status = exc.status_code
+        if isinstance(exc, TerminalCommBoxError) and status is not None and 200 <= status < 300:
+            reason = f"{type(exc).__name__}: HTTP {status} without the documented JSON answer"
+            self.ledger.unconfirm(entry, reason)
+            return
+        if isinstance(exc, TerminalCommBoxError) and status is not None:
+            self.ledger.fail(entry, f"{type(exc).__name__}: HTTP {status}")
             return
         logger.warning(
             "Ledger entry %d of audience %s stays pending: after %s the audience may or may "
@@ -309,14 +279,29 @@ class ClientCore:
         )
 
     def _read(
-        self, response: httpx.Response, plan: Plan, attempt: int, backoff: Backoff
+        self, response: httpx.Response, body: bytes, plan: Plan, attempt: int, backoff: Backoff
     ) -> CommBoxAnswer:
-        backoff.retry_after = retry_after_seconds(response)
-        return read_answer(response, target=plan.target, attempts=attempt, redact=self._redact)
+        """The one place a response is read: its answer, redacted, or its typed error."""
+        if not response.is_success:  # a 2xx is done: its Retry-After means nothing
+            backoff.retry_after = retry_after_seconds(response)
+        return read_answer(
+            response, body, target=plan.target, attempts=attempt, redact=self._redact
+        )
 
-    def _translate(self, exc: httpx.HTTPError, plan: Plan, attempt: int) -> Exception:
+    def _translate(self, exc: httpx.HTTPError, plan: Plan, attempt: int) -> AudiencePrepError:
         return translate_http_error(
             exc, target=plan.target, base_url=self.base_url, attempts=attempt, redact=self._redact
+        )
+
+    def _too_large(self, response: httpx.Response, plan: Plan, attempt: int) -> CommBoxError:
+        return answer_too_large(response, target=plan.target, attempts=attempt)
+
+    def _expired(self, plan: Plan, attempt: int) -> CommBoxError:
+        return attempt_expired(
+            target=plan.target,
+            base_url=self.base_url,
+            attempts=attempt,
+            seconds=self.attempt_timeout,
         )
 
     def _new_id(self, plan: Plan, answer: CommBoxAnswer, attempts: int) -> str:
@@ -341,6 +326,7 @@ class ClientCore:
         report = UploadReport(
             audience_id=audience_id,
             rows_uploaded=plan.payload.rows,
+            members_uploaded=plan.members,
             bytes_uploaded=len(plan.payload.content),
             sha256=plan.payload.sha256,
             status_code=None if answer is None else answer.status_code,

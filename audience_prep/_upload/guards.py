@@ -3,17 +3,23 @@
 A replacement of a CommBox audience removes every member the file does not hold, so before
 anything is sent the uploader refuses, unless the caller explicitly allows it:
 
-- an upload of zero data rows (``allow_empty``), which would empty the audience;
+- an upload of zero members (``allow_empty``), which would empty the audience;
 - a prepared audience that rejected more than ``max_rejected_share`` of its input rows;
-- fewer than ``min_rows`` data rows (``allow_shrink`` lets it through);
-- a replacement that removes more than ``max_removed_share`` of the previous members the ledger
-  recorded (``allow_shrink`` lets it through; a first upload has nothing to remove).
+- fewer than ``min_rows`` members (``allow_shrink`` lets it through);
+- a replacement that removes more than ``max_removed_share`` of the members of the last
+  confirmed upload the ledger recorded, or of any upload the audience may hold instead (one
+  never confirmed): ``allow_shrink`` lets it through; a first upload has nothing to remove.
+
+Members, not rows, are counted: the distinct non-empty ``phone1`` values of the file (the
+ledger's ``read_members`` rules), with or without a ledger. A row without a phone adds nobody,
+so a file whose every ``phone1`` is blank is an empty audience however many rows it has.
 
 The values are validated when the object is built, so a bad value fails before any file is read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,7 +44,11 @@ class SupportsRowCounts(Protocol):
 
 
 class ShrinkBasis(Protocol):
-    """What the shrink guard reads of a replacement diff (the ledger's ``ReplacementDiff``)."""
+    """What the shrink guard reads of one state the audience may be in.
+
+    The ledger's ``ReplacementDiff`` (against the last confirmed upload) and its
+    ``UncertainBasis`` (against an upload never confirmed) both are one.
+    """
 
     @property
     def previous_members(self) -> int: ...
@@ -75,14 +85,21 @@ class Guards:
         rows: int,
         prepared: SupportsRowCounts | None,
         diff: ShrinkBasis | None,
+        members: int | None = None,
+        uncertain: Sequence[ShrinkBasis] = (),
     ) -> None:
         """Raise the first guard the upload breaks: empty, rejected share, then shrink.
 
-        ``rows`` are the data rows of the file about to be sent, ``prepared`` the report of a
-        prepared audience (None for a file), ``diff`` the comparison with the ledger (None
-        without a ledger, or for a create).
+        ``rows`` are the data rows of the file about to be sent and ``members`` its members;
+        the empty guard and ``min_rows`` count members (when ``members`` is None, each row
+        counts as one). ``prepared`` is the report of a prepared audience (None for a file),
+        ``diff`` the comparison with the last confirmed upload in the ledger (None without a
+        ledger, or for a create), ``uncertain`` the comparisons with the uploads the audience
+        may hold instead; the upload is refused when any of them removes too much, and the
+        error names the largest removal.
         """
-        if rows == 0 and not self.allow_empty:
+        count = rows if members is None else members
+        if count == 0 and not self.allow_empty:
             raise EmptyAudienceError(audience_id)
         if prepared is not None and prepared.rows_read:
             read, rejected = prepared.rows_read, prepared.rows_rejected
@@ -90,13 +107,15 @@ class Guards:
                 raise RejectedShareError(audience_id, read, rejected, self.max_rejected_share)
         if self.allow_shrink:
             return
-        if rows < self.min_rows:
-            raise ShrinkGuardError(audience_id, rows=rows, min_rows=self.min_rows)
-        if diff is not None and diff.removed_share > self.max_removed_share:
+        if count < self.min_rows:
+            raise ShrinkGuardError(audience_id, rows=count, min_rows=self.min_rows)
+        bases = [*([] if diff is None else [diff]), *uncertain]
+        worst = max(bases, key=lambda basis: basis.removed_share, default=None)
+        if worst is not None and worst.removed_share > self.max_removed_share:
             raise ShrinkGuardError(
                 audience_id,
-                rows=rows,
-                previous_members=diff.previous_members,
-                removed=diff.removed,
+                rows=count,
+                previous_members=worst.previous_members,
+                removed=worst.removed,
                 max_removed_share=self.max_removed_share,
             )

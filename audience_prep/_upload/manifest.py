@@ -27,6 +27,7 @@ _PREPARE_OPTIONS = (
 def upload_facts(
     data: AudienceData,
     payload: AudiencePayload,
+    members: frozenset[str],
     options: dict[str, Any],
     *,
     manifest: dict[str, Any] | None = None,
@@ -39,6 +40,7 @@ def upload_facts(
         filename=payload.filename,
         rows=payload.rows,
         sha256=payload.sha256,
+        members=members,
         manifest=manifest or _manifest(data, payload, options),
         prepare=to_dict() if callable(to_dict) else None,
     )

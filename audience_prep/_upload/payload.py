@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol, TypeAlias, runtime_checkable
 
 from audience_prep._errors import SourceReadError
+from audience_prep._ledger.diff import allow_long_csv_fields
 from audience_prep._upload.guards import SupportsRowCounts
 
 __all__ = [
@@ -130,8 +131,10 @@ def count_csv_rows(content: bytes, *, source: str = "CSV bytes") -> int:
     """Count the data records in CSV bytes: RFC 4180 records, minus the header, minus blank lines.
 
     A newline inside a quoted field is part of its record, so it is not counted twice. The count
-    does not depend on the encoding (undecodable bytes are replaced, never dropped).
+    does not depend on the encoding (undecodable bytes are replaced, never dropped). A cell may
+    be of any length (see ``CSV_FIELD_LIMIT`` in the ledger's ``diff``).
     """
+    allow_long_csv_fields()
     text = content.decode("utf-8-sig", errors="replace")
     try:
         records = sum(1 for record in csv.reader(io.StringIO(text, newline="")) if record)

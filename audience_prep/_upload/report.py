@@ -15,7 +15,10 @@ __all__ = ["UploadReport"]
 class UploadReport:
     """What one upload sent and what CommBox answered; ``to_dict()`` for JSON output.
 
-    ``rows_uploaded`` is counted from the bytes sent, never taken from the caller. A dry run has
+    ``rows_uploaded`` (data rows) and ``members_uploaded`` (distinct non-empty ``phone1``
+    values: the members the audience will hold) are counted from the bytes sent, never taken
+    from the caller. ``description`` and ``response_time`` are CommBox's, with any echo of the
+    API token redacted. A dry run has
     ``dry_run=True``, ``status_code=None`` and ``attempts=0``. For ``create_audience`` the
     ``audience_id`` is the id CommBox returned (None on a dry run). With a ledger, ``diff`` is
     what the replacement adds and removes (also on a dry run) and ``ledger_entry`` the id of
@@ -38,6 +41,7 @@ class UploadReport:
     diff: ReplacementDiff | None = None
     ledger_entry: int | None = None
     rollback_of: int | None = None
+    members_uploaded: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain JSON-ready values (the diff as counts, never phones)."""

@@ -5,6 +5,8 @@
 - Excel (.xlsx/.xlsm/.xls by name, or zip/OLE bytes): first sheet, every cell read as text, an
   empty cell becomes ``""``.
 - The header must be unique and must hold a ``phone1`` column.
+- A cell may be of any length (CommBox documents no limit, and polars writes any): the csv
+  module's default limit of 131,072 characters is raised, see ``CSV_FIELD_LIMIT``.
 
 Anything else raises ``AudienceFileError``, which the emulator answers with 400 Bad Request.
 """
@@ -16,6 +18,12 @@ import io
 
 __all__ = ["AudienceFileError", "parse_audience_file"]
 
+#: The csv module's field size limit is process-wide: it is raised to this value when the
+#: emulator first reads a CSV upload, and never lowered, so no other code in the process gets a
+#: smaller limit than it had. The reader holds the whole upload in memory, so a cell is bounded
+#: by the upload anyway. 2**31 - 1 is the largest value every platform accepts. (The same value
+#: and reasoning as audience_prep's own readers; the emulator imports no stage of the library.)
+CSV_FIELD_LIMIT = 2**31 - 1
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 _EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 
@@ -39,6 +47,8 @@ def parse_audience_file(content: bytes, filename: str | None) -> list[dict[str, 
 
 
 def _csv_records(content: bytes) -> tuple[list[str], list[list[str]]]:
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
