@@ -1159,8 +1159,6 @@ def test_rows_below_title_rows_are_the_csv_modules(titles: list[str], body: byte
         (b'phone\n0501,"a,b"\n0502\n', [True, False]),
         # a line of spaces is blank, on both paths
         (b"phone,name\n   \n0502,Eli\n", [False, False]),
-        # a bare CR inside an unquoted cell of a short line
-        (b"phone,name,city\n0501,Da\rna\n0502,Eli,Haifa\n", [True, False]),
         # a cell longer than the csv module's field limit, in a longer line
         (b"phone,note\n0501,ok\n0502," + b"x" * 140_000 + b",extra\n", [False, True]),
         # every line ends with a separator the header lacks: none is ragged
@@ -1177,6 +1175,18 @@ def test_ragged_rows_are_flagged_on_polars_path(body: bytes, flags: list[bool]) 
     assert malformed.to_list() == flags
     # read_source skips the blank line
     assert read_source(body).frame.get_column(MALFORMED).sum() == sum(flags)
+
+
+def test_a_bare_cr_inside_an_lf_file_ends_its_record() -> None:
+    """A CR without LF is a line end, as the csv module and Excel read it: the cell is cut
+    there and both halves are ragged rows, rejected with every cell kept."""
+    table = read_source(b"phone,name,city\n0501,Da\rna\n0502,Eli,Haifa\n")
+
+    assert table.frame.select(ROW, *table.headers, MALFORMED).rows() == [
+        (2, "0501", "Da", None, True),
+        (3, "na", None, None, True),
+        (4, "0502", "Eli", "Haifa", False),
+    ]
 
 
 @pytest.mark.parametrize(

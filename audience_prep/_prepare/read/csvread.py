@@ -63,8 +63,28 @@ def read_csv_table(
     if rows.height == 0 and header_row is not None:
         raise SourceReadError(name, f"header_row={header_row} is past the end of the file.")
     _check_tabular(name, malformed, rows.width)
+    if decoded.replaced:
+        malformed = _reject_replaced(rows, malformed, name, skip)
     table = table_from_rows(rows, name, "csv", 1, None, malformed=malformed, row_offset=skip)
     return replace(table, encoding=decoded.encoding, delimiter=sep)
+
+
+def _reject_replaced(rows: pl.DataFrame, malformed: pl.Series, name: str, skip: int) -> pl.Series:
+    """Flag the data rows holding a U+FFFD that replaced a byte that is not UTF-8: their text
+    is not what the file meant, so they are rejected rather than uploaded garbled."""
+    cells = rows.slice(1)
+    replaced = cells.select(
+        pl.any_horizontal(pl.all().str.contains("\ufffd", literal=True)).fill_null(False)
+    ).to_series()
+    at = replaced.arg_true()
+    log.warning(
+        "%s: %d rows hold bytes that are not UTF-8 and are rejected as malformed (rows %s)",
+        name,
+        at.len(),
+        ", ".join(str(skip + 2 + i) for i in at.head(10).to_list())
+        + (", ..." if at.len() > 10 else ""),
+    )
+    return malformed | replaced
 
 
 class _InvalidUtf8(Exception):
@@ -82,7 +102,9 @@ def _parse(
     if len(sep) != 1 or not sep.isascii() or sep in '"\r\n':
         raise ConfigurationError(f"delimiter must be one ASCII character, not {sep!r}.")
     skip = locate_header(leading_records(decoded.head, sep), header_row, is_header)
-    rows, malformed = _fast_rows(decoded.body, name, sep, skip)
+    # polars keeps a CR not followed by LF inside the cell; the csv module ends the record
+    # there, as Excel does: a body holding one is read by the csv module alone
+    rows, malformed = (None, None) if decoded.bare_cr else _fast_rows(decoded.body, name, sep, skip)
     if rows is None or malformed is None or malformed.len() != max(rows.height - 1, 0):
         try:
             rows, malformed = _exact_rows(decoded.body, sep, skip)

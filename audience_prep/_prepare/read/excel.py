@@ -1,37 +1,125 @@
-"""Read one sheet of a workbook (XLSX, XLSM, XLSB, XLS, ODS) as text, via fastexcel."""
+"""Read one sheet of a workbook (XLSX, XLSM, XLSB, XLS, ODS) as text, via fastexcel.
+
+The reader (calamine, in Rust) holds a sheet as one dense grid from A1 to its last cell, and
+aborts the whole process when it cannot allocate it. So before it opens a workbook, what can
+be checked is (see :mod:`.limits`): a zip archive's sizes (:mod:`.archive`); every sheet of an
+ODS or XLS file (the reader parses them all when it opens one); and, once a sheet is chosen,
+that sheet of an XLSX or XLSB file.
+"""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import fastexcel
 import polars as pl
 
 from audience_prep._errors import SourceReadError
+from audience_prep._prepare.read.archive import open_archive
+from audience_prep._prepare.read.binscan import xls_sheet_sizes, xlsb_sheet_size
+from audience_prep._prepare.read.limits import check_sheet
+from audience_prep._prepare.read.odsscan import ods_sheet_sizes
+from audience_prep._prepare.read.sheetscan import check_shared_strings, xlsx_sheet_size
 from audience_prep._text import first_line
+
+__all__ = ["read_excel_bytes"]
+
+log = logging.getLogger("audience_prep")
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def read_excel_bytes(data: bytes, name: str, sheet: str | int | None) -> tuple[str, pl.DataFrame]:
     """Return the chosen sheet's name and its cells as text, header row included.
 
     ``sheet`` is a sheet name or a 0-based index; ``None`` is the first sheet. Numbers come out
-    as calamine formats them (``972502345678``); formulas give their cached values.
+    as calamine formats them (``972502345678``); formulas give their cached values. A workbook
+    past a limit of :mod:`.limits` is refused before the reader allocates it. A NUL character
+    (XLS, XLSB and ODS can hold one) is removed from every cell, as from a CSV body: it is
+    never part of a name or a phone, and must not reach the audience file.
     """
-    try:
+    check_chosen = _check_before_opening(data, name)
+    with _translated(name, "not a readable workbook ({}).", "Re-save it in Excel."):
         reader = fastexcel.read_excel(data)
-    except Exception as exc:  # fastexcel raises its own hierarchy and plain Rust panics
-        raise SourceReadError(
-            name, f"not a readable workbook ({first_line(exc)}).", hint="Re-save it in Excel."
-        ) from exc
     names = list(reader.sheet_names)
     chosen = _choose_sheet(names, name, sheet)
-    try:
+    check_chosen(chosen)
+    with _translated(name, f"sheet {chosen!r} cannot be read ({{}}).", "Re-save it."):
         # skip_rows=0 keeps the leading empty rows, so row i of the frame is sheet row i + 1.
         loaded = reader.load_sheet(chosen, header_row=None, skip_rows=0, dtypes="string")
         frame = loaded.to_polars()
-    except Exception as exc:
-        raise SourceReadError(
-            name, f"sheet {chosen!r} cannot be read ({first_line(exc)}).", hint="Re-save it."
-        ) from exc
-    return chosen, frame.select(pl.all().cast(pl.String))
+    return chosen, _without_nul(frame.select(pl.all().cast(pl.String)), name)
+
+
+def _check_before_opening(data: bytes, name: str) -> Callable[[str], None]:
+    """Check what the reader reads when it opens ``data``; return the check of one sheet.
+
+    The reader tries XLS, then XLSX, XLSB and ODS, whatever the file's name: every format
+    an archive could be read as is checked.
+    """
+    if data.startswith(_OLE):
+        for sheet, size in xls_sheet_sizes(data, name):
+            check_sheet(size, name, sheet)
+        return _nothing
+    try:
+        archive = open_archive(data, name)
+    except SourceReadError:
+        if data.startswith(b"PK"):
+            raise
+        return _nothing  # not a zip archive: the reader refuses it, or reads it whole
+    members = archive.members()
+    ods = "content.xml" in members  # the reader parses every ODS sheet when it opens one
+    archive.verify(scanned=frozenset({"content.xml"}) if ods else frozenset())
+    check_shared_strings(archive)
+    if ods:
+        for sheet, size in ods_sheet_sizes(archive):
+            check_sheet(size, name, sheet)
+    sizes = []
+    if archive.office_document() is not None:
+        sizes.append(xlsx_sheet_size)
+    if "xl/workbook.bin" in members:
+        sizes.append(xlsb_sheet_size)
+
+    def check_chosen(sheet: str) -> None:
+        for size in sizes:
+            check_sheet(size(archive, sheet), name, sheet)
+
+    return check_chosen
+
+
+def _without_nul(cells: pl.DataFrame, name: str) -> pl.DataFrame:
+    """``cells`` with the NUL characters removed, and a warning if any was."""
+    if not cells.width:
+        return cells
+    found = cells.select(pl.all().str.contains("\x00", literal=True).any()).row(0, named=True)
+    columns = [column for column, hit in found.items() if hit]
+    if not columns:
+        return cells
+    count = cells.select(
+        pl.sum_horizontal(pl.col(columns).str.count_matches("\x00", literal=True).sum())
+    ).item()
+    log.warning("%s: %d NUL characters removed (a NUL is never part of a cell)", name, count)
+    return cells.with_columns(pl.col(columns).str.replace_all("\x00", "", literal=True))
+
+
+def _nothing(sheet: str) -> None:
+    """No check left for the chosen sheet."""
+
+
+@contextmanager
+def _translated(name: str, reason: str, hint: str) -> Iterator[None]:
+    """fastexcel's errors, and the Rust panics it passes on (which derive from BaseException),
+    as SourceReadError; ``reason`` gets the error's first line."""
+    try:
+        yield
+    except Exception as exc:  # fastexcel raises its own hierarchy
+        raise SourceReadError(name, reason.format(first_line(exc)), hint=hint) from exc
+    except BaseException as exc:
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise SourceReadError(name, reason.format(first_line(exc)), hint=hint) from exc
 
 
 def _choose_sheet(names: list[str], name: str, sheet: str | int | None) -> str:

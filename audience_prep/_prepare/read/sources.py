@@ -9,12 +9,23 @@ our side.
 Rows are numbered as a spreadsheet user counts them: in a file, the sheet's or file's first
 line is row 1 (so the header is row 1 unless title rows sit above it), a quoted cell with line
 breaks is still one row; in a DataFrame the header counts as row 1 and the first data row is 2.
+
+No source can hang or exhaust the process (see :mod:`.limits`):
+
+- a path must be a regular file: a FIFO, socket or device is refused before it is opened
+  (opening a FIFO blocks until a writer comes; ``/dev/zero`` never ends);
+- a file object over a device is refused before it is read; any other is read in chunks and
+  refused past MAX_INPUT_BYTES, so an endless stream stops there;
+- a file, ``bytes`` or file object larger than MAX_INPUT_BYTES is refused;
+- a workbook is checked before the Excel reader allocates it (:mod:`.excel`).
 """
 
 from __future__ import annotations
 
 import glob
 import io
+import os
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,6 +36,8 @@ import polars as pl
 from audience_prep._errors import ConfigurationError, SourceReadError
 from audience_prep._prepare.read.csvread import read_csv_table
 from audience_prep._prepare.read.decode import CsvBody
+from audience_prep._prepare.read.frames import is_frame, read_frame, table_from_frame
+from audience_prep._prepare.read.limits import MAX_INPUT_BYTES, describe_bytes
 from audience_prep._prepare.read.table import RawTable, table_from_rows
 from audience_prep._prepare.working import FILE, MALFORMED, ROW
 from audience_prep._progress import ProgressCallback, ignore
@@ -46,6 +59,8 @@ PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 
 __all__ = ["ReadOptions", "Source", "read_source"]
 
+_READ_CHUNK = 16 * 1024**2
+
 
 @dataclass(frozen=True, slots=True)
 class ReadOptions:
@@ -65,12 +80,8 @@ def read_source(source: Source, options: ReadOptions | None = None) -> RawTable:
     options = options or ReadOptions()
     if options.header_row is not None and options.header_row < 1:
         raise ConfigurationError(f"header_row is 1-based, not {options.header_row}.")
-    if isinstance(source, pl.LazyFrame):
-        return _from_frame(source.collect(), "<polars.LazyFrame>", "polars")
-    if isinstance(source, pl.DataFrame):
-        return _from_frame(source, "<polars.DataFrame>", "polars")
-    if _is_pandas(source):
-        return _from_frame(_pandas_to_polars(source), "<pandas.DataFrame>", "pandas")
+    if is_frame(source):
+        return read_frame(source)
     if isinstance(source, str) and glob.has_magic(source):
         return _read_many(sorted(glob.glob(source)), source, options)
     if isinstance(source, list | tuple):
@@ -90,10 +101,64 @@ def read_source(source: Source, options: ReadOptions | None = None) -> RawTable:
 
 def _read_file_object(source: Any, options: ReadOptions) -> RawTable:
     name = str(getattr(source, "name", "<file object>"))
-    data = source.read()
-    if not isinstance(data, bytes):
-        raise SourceReadError(name, "the file object is in text mode.", hint="Open it with 'rb'.")
+    _check_stream(source, name)
+    data = _read_bounded(source, name)
     return _read_bytes(data, name, Path(name).suffix.lower(), options)
+
+
+def _check_stream(source: Any, name: str) -> None:
+    """A file object over a device (``/dev/zero``, a terminal) is refused before it is read;
+    one over a regular file, a pipe or a socket is read (and bounded by MAX_INPUT_BYTES)."""
+    try:
+        mode = os.fstat(source.fileno()).st_mode
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return  # no descriptor (BytesIO, a wrapper): the read below is bounded
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        raise _not_regular(name, mode)
+
+
+def _read_bounded(source: Any, name: str) -> bytes:
+    """Everything ``source`` returns, refused past MAX_INPUT_BYTES (checked as it is read)."""
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = source.read(_READ_CHUNK)
+        if isinstance(chunk, str):
+            raise SourceReadError(
+                name, "the file object is in text mode.", hint="Open it with 'rb'."
+            )
+        if not isinstance(chunk, bytes | bytearray):
+            raise SourceReadError(name, f"read() returned {type(chunk).__name__}, not bytes.")
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > MAX_INPUT_BYTES:
+            raise _too_large(name, f"more than {describe_bytes(MAX_INPUT_BYTES)}")
+        chunks.append(bytes(chunk))
+
+
+def _too_large(name: str, size: str) -> SourceReadError:
+    return SourceReadError(
+        name,
+        f"it holds {size}, past the limit of {describe_bytes(MAX_INPUT_BYTES)} per input "
+        "(MAX_INPUT_BYTES).",
+        hint="Split the export into several files and pass them as a list.",
+    )
+
+
+def _not_regular(name: str, mode: int) -> SourceReadError:
+    kinds = (
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
+    kind = next((k for test, k in kinds if test(mode)), "a special file")
+    return SourceReadError(
+        name,
+        f"it is {kind}, not a regular file, and may never end.",
+        hint="Save the data to a file and pass that file's path (or pass the bytes).",
+    )
 
 
 def _read_many(paths: list[str | Path], label: str, options: ReadOptions) -> RawTable:
@@ -120,15 +185,15 @@ def _read_path(path: Path, options: ReadOptions) -> RawTable:
     """A file: CSV is handed to polars as a path (no copy in Python); others are read whole."""
     progress = options.progress or ignore
     try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            head = handle.read(8)
+        size, head = _open_regular(path)
         progress("read", 0, size)
         suffix = path.suffix.lower()
         if _sniff_format(head, suffix) == "csv" and size:
             table = _read_csv(path, str(path), suffix, options)
         else:
-            table = _read_bytes(path.read_bytes(), str(path), suffix, options)
+            with path.open("rb") as handle:  # bounded, should the file grow meanwhile
+                data = handle.read(size + 1)
+            table = _read_bytes(data, str(path), suffix, options)
     except FileNotFoundError as exc:
         raise SourceReadError(str(path), "no such file.") from exc
     except IsADirectoryError as exc:
@@ -137,6 +202,30 @@ def _read_path(path: Path, options: ReadOptions) -> RawTable:
         raise SourceReadError(str(path), f"cannot open it ({exc.strerror}).") from exc
     progress("read", size, size)
     return table
+
+
+def _open_regular(path: Path) -> tuple[int, bytes]:
+    """The size and first 8 bytes of ``path``, refused unless it is a regular file within
+    MAX_INPUT_BYTES.
+
+    The mode is checked before the file is opened (opening a FIFO for reading blocks until a
+    writer comes), and again on the descriptor, opened non-blocking, in case the path changed.
+    """
+    mode = os.stat(path).st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(path)
+    if not stat.S_ISREG(mode):
+        raise _not_regular(str(path), mode)
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise _not_regular(str(path), status.st_mode)
+        if status.st_size > MAX_INPUT_BYTES:
+            raise _too_large(str(path), describe_bytes(status.st_size))
+        return status.st_size, os.read(descriptor, 8)
+    finally:
+        os.close(descriptor)
 
 
 def _sniff_format(data: bytes, suffix: str) -> str:
@@ -153,6 +242,8 @@ def _sniff_format(data: bytes, suffix: str) -> str:
 
 
 def _read_bytes(data: bytes, name: str, suffix: str, options: ReadOptions) -> RawTable:
+    if len(data) > MAX_INPUT_BYTES:
+        raise _too_large(name, describe_bytes(len(data)))
     if not data.strip():
         raise SourceReadError(name, "the file is empty.", hint="Export it again with a header row.")
     kind = _sniff_format(data, suffix)
@@ -161,7 +252,7 @@ def _read_bytes(data: bytes, name: str, suffix: str, options: ReadOptions) -> Ra
         table = table_from_rows(rows, name, "excel", options.header_row, options.is_header)
         return replace(table, sheet=sheet_name)
     if kind == "parquet":
-        return _from_frame(_read_parquet(data, name), name, "parquet")
+        return table_from_frame(_read_parquet(data, name), name, "parquet")
     if kind == "unknown":
         raise SourceReadError(
             name,
@@ -189,37 +280,3 @@ def _read_parquet(data: bytes, name: str) -> pl.DataFrame:
         return pl.read_parquet(io.BytesIO(data))
     except pl.exceptions.PolarsError as exc:
         raise SourceReadError(name, f"not a readable Parquet file ({first_line(exc)}).") from exc
-
-
-def _from_frame(frame: pl.DataFrame, name: str, fmt: str) -> RawTable:
-    """A DataFrame given by the caller: every column cast to text, rows numbered from 2."""
-    try:
-        text = frame.select(pl.all().cast(pl.String))
-    except pl.exceptions.PolarsError as exc:
-        raise SourceReadError(
-            name,
-            f"a column cannot be read as text ({first_line(exc)}).",
-            hint="Flatten list and struct columns before passing the frame.",
-        ) from exc
-    header = pl.DataFrame([pl.Series(c, [str(c)], dtype=pl.String) for c in text.columns])
-    rows = pl.concat([header, text], how="vertical") if text.width else header
-    return table_from_rows(rows, name, fmt, header_row=1, is_header=None)
-
-
-def _is_pandas(obj: object) -> bool:
-    module = type(obj).__module__
-    return module.startswith("pandas") and type(obj).__name__ == "DataFrame"
-
-
-def _pandas_to_polars(frame: Any) -> pl.DataFrame:
-    """Convert a pandas DataFrame; columns polars cannot take directly go through Python text."""
-    try:
-        return pl.from_pandas(frame)
-    except ImportError:
-        import pandas as pd
-
-        columns = {
-            str(name): [None if pd.isna(v) else str(v) for v in frame[name].tolist()]
-            for name in frame.columns
-        }
-        return pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))

@@ -59,10 +59,11 @@ def table_from_rows(
         )
     cells = [strip_text(c) if c is not None else "" for c in rows.row(index)]
     data = rows.slice(index + 1)
-    keep = [i for i, c in enumerate(cells) if c or _has_data(data, rows.columns[i])]
+    names = rows.columns  # once: polars builds the list anew on every call
+    keep = [i for i, c in enumerate(cells) if c or _has_data(data, names[i])]
     headers = _unique_headers([cells[i] for i in keep])
     frame = data.select(
-        *(pl.col(rows.columns[i]).alias(h) for i, h in zip(keep, headers, strict=True)),
+        *(pl.col(names[i]).alias(h) for i, h in zip(keep, headers, strict=True)),
         pl.int_range(pl.len(), dtype=pl.Int64).add(row_offset + index + 2).alias(ROW),
         pl.lit(name, pl.String).alias(FILE),
         (malformed if malformed is not None else pl.lit(False)).alias(MALFORMED),
