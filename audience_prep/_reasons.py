@@ -29,6 +29,7 @@ class Reason(StrEnum):
     NO_REGION = "no_region"
     DUPLICATE = "duplicate"
     MALFORMED_ROW = "malformed_row"
+    UNDECODABLE = "undecodable"
 
     @property
     def explanation(self) -> str:
@@ -69,6 +70,10 @@ _REASON_TEXT: Final[dict[Reason, str]] = {
     Reason.DUPLICATE: "The same phone1 already appears in another kept row (see duplicate_of).",
     Reason.MALFORMED_ROW: "The row has more or fewer fields than the header (a stray delimiter or "
     "quote). Fix the line in the file, or check delimiter=.",
+    Reason.UNDECODABLE: "The row holds bytes that are not valid UTF-8 in a file that is "
+    "otherwise UTF-8 (shown as \ufffd in the rejected cells), so its text is not what the file "
+    "meant. Fix the cell, or re-save the file as UTF-8; if the whole file is in another code "
+    "page, pass encoding= (CLI: --encoding).",
 }
 
 _NOTE_TEXT: Final[dict[Note, str]] = {

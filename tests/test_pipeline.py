@@ -56,8 +56,10 @@ def test_every_reason_code_from_one_file() -> None:
             ["050-234-5679", "Atlantis", "region"],  # row 9
             ["050-234-5671", "", "no region"],  # row 10
             ["050-234-5670", "IL", "ragged", "extra field"],  # row 11
+            ["050-234-5672", "IL", "stray byte: UNDECODABLE"],  # row 12
+            ["050-234-5673", "IL", "שלום " * 40],  # row 13: text that makes the file UTF-8
         ]
-    )
+    ).replace(b"UNDECODABLE", b"\xff")
     prepared = ap.prepare(data, region_column="Country", mobile_only=True)
     reasons = dict(prepared.rejected.select("source_row", "reason").iter_rows())
     assert reasons == {
@@ -70,11 +72,12 @@ def test_every_reason_code_from_one_file() -> None:
         9: "unknown_region",
         10: "no_region",
         11: "malformed_row",
+        12: "undecodable",
     }
     # too_long cannot come with mobile_only: no valid mobile number has more than 15 digits
     # (test_a_number_longer_than_e164_is_one_reject_not_a_failed_file covers it)
     assert set(reasons.values()) | {"too_long"} == set(ap.REASONS)
-    assert prepared.frame["phone1"].to_list() == ["+972502345678"]
+    assert prepared.frame["phone1"].to_list() == ["+972502345678", "+972502345673"]
     rejected = prepared.rejected
     assert rejected.columns[:6] == [
         "source_file",
@@ -96,6 +99,8 @@ def test_every_reason_code_from_one_file() -> None:
         9: "region 'Atlantis' names no known country and no default region",
         10: "'050-234-5671' has no country code and no region was given",
         11: "the row does not have the header's 3 fields (a stray delimiter or quote)",
+        12: 'the cell in column "Name" holds bytes that are not UTF-8 (shown as \ufffd); '
+        "the row is not uploaded garbled",
     }
     assert rejected["source_file"].unique().to_list() == ["<bytes>"]
 

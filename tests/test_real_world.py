@@ -500,7 +500,7 @@ def test_round_trip_through_the_csv_module(
 
     assert table.headers == tuple(headers)
     assert table.frame.select(headers).rows() == _expected(rows)
-    assert not table.frame["__malformed"].any()
+    assert not (table.frame["__malformed"] > 0).any()  # no row has a fault code
 
 
 # --- scale: one extra copy, not more --------------------------------------------------------

@@ -44,7 +44,7 @@ def assert_all_text(table: RawTable) -> None:
     assert table.frame.columns == [*table.headers, ROW, FILE, MALFORMED]
     assert table.frame.schema[ROW] == pl.Int64
     assert table.frame.schema[FILE] == pl.String
-    assert table.frame.schema[MALFORMED] == pl.Boolean
+    assert table.frame.schema[MALFORMED] == pl.UInt8  # a fault code, 0 when clean
     assert all(table.frame.schema[h] == pl.String for h in table.headers)
 
 

@@ -30,6 +30,7 @@ from audience_prep._prepare.rejects import build_rejected, rejected_rows
 from audience_prep._prepare.report import PrepReport
 from audience_prep._prepare.schema import AudienceSchema, load_schema
 from audience_prep._prepare.working import (
+    CLEAN,
     DUPLICATE_OF,
     DUPLICATE_OF_FILE,
     FILE,
@@ -166,10 +167,10 @@ class _Run:
         source = self.table.frame
         rows_read = source.height
         self.table = replace(self.table, frame=source.clear())  # keep the metadata only
-        has_malformed = bool(source.get_column(MALFORMED).any())
-        malformed = source.filter(pl.col(MALFORMED)) if has_malformed else source.clear()
+        has_malformed = bool(source.get_column(MALFORMED).max() or 0)
+        malformed = source.filter(pl.col(MALFORMED) != CLEAN) if has_malformed else source.clear()
         self.progress("normalize", 0, rows_read)
-        cells = source.filter(~pl.col(MALFORMED)) if has_malformed else source
+        cells = source.filter(pl.col(MALFORMED) == CLEAN) if has_malformed else source
         del source
         # The phone stage's columns stay beside the cells (not added to them: that would copy
         # every column of a frame read in many chunks into one). They come in one chunk per

@@ -9,12 +9,14 @@ from audience_prep._prepare.working import (
     DUPLICATE_OF,
     DUPLICATE_OF_FILE,
     FILE,
+    MALFORMED,
     PHONE,
     RAW,
     REASON,
     REGION,
     REGION_RAW,
     ROW,
+    UNDECODABLE,
 )
 from audience_prep._reasons import Reason
 
@@ -66,21 +68,45 @@ def build_rejected(rows: pl.DataFrame, malformed: pl.DataFrame, table: RawTable)
     )
     if not malformed.height and len(table.files) == 1:
         return rejected  # already in source order
+    undecodable = pl.col(MALFORMED) == UNDECODABLE
     malformed_part = malformed.select(
         pl.col(FILE).alias("source_file"),
         pl.col(ROW).alias("source_row"),
         pl.lit(None, pl.String).alias("raw_phone"),
-        pl.lit(Reason.MALFORMED_ROW.value).alias("reason"),
-        pl.lit(
-            f"the row does not have the header's {len(table.headers)} fields "
-            "(a stray delimiter or quote)"
-        ).alias("message"),
+        pl.when(undecodable)
+        .then(pl.lit(Reason.UNDECODABLE.value))
+        .otherwise(pl.lit(Reason.MALFORMED_ROW.value))
+        .alias("reason"),
+        pl.when(undecodable)
+        .then(_undecodable_message(table.headers))
+        .otherwise(
+            pl.lit(
+                f"the row does not have the header's {len(table.headers)} fields "
+                "(a stray delimiter or quote)"
+            )
+        )
+        .alias("message"),
         pl.lit(None, pl.Int64).alias("duplicate_of"),
         *originals,
     )
     order = {name: position for position, name in enumerate(table.files)}
     file_order = pl.col("source_file").replace_strict(order, default=0, return_dtype=pl.Int64)
     return pl.concat([malformed_part, rejected], how="vertical").sort(file_order, "source_row")
+
+
+def _undecodable_message(headers: tuple[str, ...]) -> pl.Expr:
+    """Which column of an undecodable row holds the first byte its encoding could not decode
+    (shown as U+FFFD in the rejected cells)."""
+    if not headers:
+        return pl.lit("the row holds bytes that are not UTF-8")
+    first = pl.coalesce(
+        pl.when(pl.col(h).str.contains("\ufffd", literal=True)).then(pl.lit(h)) for h in headers
+    )
+    return pl.format(
+        'the cell in column "{}" holds bytes that are not UTF-8 (shown as \ufffd); the row '
+        "is not uploaded garbled",
+        first.fill_null("?"),
+    )
 
 
 def _rechunked(frame: pl.DataFrame, *names: str) -> pl.DataFrame:

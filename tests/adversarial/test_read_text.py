@@ -23,7 +23,7 @@ from audience_prep._prepare.read.charset import (
     utf8_verdict,
 )
 from audience_prep._prepare.read.sources import ReadOptions, read_source
-from audience_prep._prepare.working import MALFORMED, ROW
+from audience_prep._prepare.working import MALFORMED, RAGGED, ROW, UNDECODABLE
 
 
 def original_rows(rows: int) -> list[tuple[int, str, str]]:
@@ -48,8 +48,18 @@ def test_two_stray_bytes_leave_a_utf8_file_utf8_and_reject_their_rows(
     expected = [(row, name) for row, _, name in original_rows(400) if row not in (19, 252)]
     kept = prepared.frame.select("full_name" if "full_name" in prepared.frame.columns else "name")
     assert kept.to_series().to_list() == [name for _, name in expected]
-    rejected = prepared.rejected.filter(pl.col("reason") == "malformed_row")
+    rejected = prepared.rejected.filter(pl.col("reason") == "undecodable")
     assert rejected.get_column("source_row").to_list() == [19, 252]
+    assert prepared.report.rejected_by_reason == {"undecodable": 2}
+    column = "full_name" if "full_name" in rejected.columns else "name"
+    assert (
+        rejected.get_column("message").to_list()
+        == [
+            f'the cell in column "{column}" holds bytes that are not UTF-8 (shown as \ufffd); '
+            "the row is not uploaded garbled"
+        ]
+        * 2
+    )
     assert all("\ufffd" in name for name in rejected.get_column("name").to_list())
     assert prepared.report.rows_read == prepared.report.rows_written + prepared.report.rows_rejected
     assert "not UTF-8" in caplog.text
@@ -62,7 +72,7 @@ def test_stray_bytes_with_encoding_utf8_given_follow_the_same_rule() -> None:
     )
 
     assert table.encoding == "utf-8"
-    assert table.frame.filter(pl.col(MALFORMED)).get_column(ROW).to_list() == [5]
+    assert table.frame.filter(pl.col(MALFORMED) == UNDECODABLE).get_column(ROW).to_list() == [5]
     assert table.frame.get_column("name").to_list()[0] == "דנה כהן 0"
 
 
@@ -243,4 +253,4 @@ def test_a_bare_cr_in_a_large_lf_file_agrees_with_the_csv_module(tmp_path: Path)
         ("me 2500", None),
         ("0502348179", "name 2501"),
     ]
-    assert table.frame.filter(pl.col(MALFORMED)).get_column(ROW).to_list() == [2503]
+    assert table.frame.filter(pl.col(MALFORMED) == RAGGED).get_column(ROW).to_list() == [2503]

@@ -7,7 +7,7 @@ U+FFFD) is one:
 
 - no invalid sequence: UTF-8;
 - at least 99% of them valid: UTF-8 with stray bytes; each invalid sequence is read as U+FFFD
-  and the rows holding one are rejected (``malformed_row``), never the whole file re-read in
+  and the rows holding one are rejected (``undecodable``), never the whole file re-read in
   another code page;
 - at most 1% valid: a legacy code page (cp1255, cp1251, ...), detected again;
 - anything between: the file mixes encodings, and is refused.

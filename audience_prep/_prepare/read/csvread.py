@@ -24,6 +24,7 @@ from audience_prep._prepare.read.csvtext import (
 )
 from audience_prep._prepare.read.decode import CsvBody, DecodedBody, open_body
 from audience_prep._prepare.read.table import RawTable, table_from_rows
+from audience_prep._prepare.working import CLEAN, RAGGED, UNDECODABLE
 from audience_prep._text import first_line
 
 __all__ = ["read_csv_table"]
@@ -70,21 +71,30 @@ def read_csv_table(
 
 
 def _reject_replaced(rows: pl.DataFrame, malformed: pl.Series, name: str, skip: int) -> pl.Series:
-    """Flag the data rows holding a U+FFFD that replaced a byte that is not UTF-8: their text
-    is not what the file meant, so they are rejected rather than uploaded garbled."""
+    """The data rows' fault codes: the rows holding a U+FFFD that replaced a byte that is not
+    UTF-8 are UNDECODABLE (their text is not what the file meant, so they are rejected rather
+    than uploaded garbled), unless their field count already makes them RAGGED."""
     cells = rows.slice(1)
     replaced = cells.select(
         pl.any_horizontal(pl.all().str.contains("\ufffd", literal=True)).fill_null(False)
     ).to_series()
     at = replaced.arg_true()
     log.warning(
-        "%s: %d rows hold bytes that are not UTF-8 and are rejected as malformed (rows %s)",
+        "%s: rows holding bytes that are not UTF-8 are rejected as undecodable: %d (rows %s)",
         name,
         at.len(),
         ", ".join(str(skip + 2 + i) for i in at.head(10).to_list())
         + (", ..." if at.len() > 10 else ""),
     )
-    return malformed | replaced
+    flags = pl.DataFrame({"ragged": malformed, "replaced": replaced})
+    return flags.select(
+        pl.when("ragged")
+        .then(pl.lit(RAGGED, pl.UInt8))
+        .when("replaced")
+        .then(pl.lit(UNDECODABLE, pl.UInt8))
+        .otherwise(pl.lit(CLEAN, pl.UInt8))
+        .alias("malformed")
+    ).to_series()
 
 
 class _InvalidUtf8(Exception):

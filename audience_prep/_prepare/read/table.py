@@ -10,7 +10,7 @@ import polars as pl
 
 from audience_prep._errors import SourceReadError
 from audience_prep._prepare.read.csvtext import HEADER_SEARCH_ROWS, locate_header
-from audience_prep._prepare.working import FILE, MALFORMED, RESERVED, ROW
+from audience_prep._prepare.working import CLEAN, FILE, MALFORMED, RESERVED, ROW
 from audience_prep._text import strip_text
 
 __all__ = ["RawTable", "table_from_rows"]
@@ -44,7 +44,9 @@ def table_from_rows(
 ) -> RawTable:
     """Find the header among ``rows`` (all text), then number and clean the data rows.
 
-    ``row_offset`` is the number of rows above ``rows`` in the file (already skipped).
+    ``malformed`` is each data row's fault code (``working.RAGGED``, ``UNDECODABLE``; a
+    Boolean series means ragged) and ``row_offset`` the number of rows above ``rows`` in the
+    file (already skipped).
     """
     if rows.height == 0 or rows.width == 0:
         raise SourceReadError(name, "the file has no header row.", hint="Export it with headers.")
@@ -66,7 +68,9 @@ def table_from_rows(
         *(pl.col(names[i]).alias(h) for i, h in zip(keep, headers, strict=True)),
         pl.int_range(pl.len(), dtype=pl.Int64).add(row_offset + index + 2).alias(ROW),
         pl.lit(name, pl.String).alias(FILE),
-        (malformed if malformed is not None else pl.lit(False)).alias(MALFORMED),
+        (malformed.cast(pl.UInt8) if malformed is not None else pl.lit(CLEAN, pl.UInt8)).alias(
+            MALFORMED
+        ),
     )
     table = RawTable(
         source=name,
@@ -99,7 +103,7 @@ def _drop_empty(table: RawTable) -> RawTable:
     candidates = table.frame.with_row_index("__at").filter(empty(cells[0]))
     blank_at = candidates.filter(
         pl.all_horizontal(empty(c) for c in cells[1:]) if cells[1:] else pl.lit(True),
-        ~pl.col(MALFORMED),
+        pl.col(MALFORMED) == CLEAN,
     ).get_column("__at")
     if not blank_at.len():
         return table
