@@ -69,7 +69,9 @@ _REASON_TEXT: Final[dict[Reason, str]] = {
     "given, so its country is unknown. Pass region= (CLI: --region) or a region_column.",
     Reason.DUPLICATE: "The same phone1 already appears in another kept row (see duplicate_of).",
     Reason.MALFORMED_ROW: "The row has more or fewer fields than the header (a stray delimiter or "
-    "quote). Fix the line in the file, or check delimiter=.",
+    "quote), or a quote the CSV format cannot read (an unescaped quote inside a quoted cell, a "
+    "quote left open); the other rows are read as usual. Fix the line in the file, or check "
+    "delimiter=.",
     Reason.UNDECODABLE: "The row holds bytes that are not valid UTF-8 in a file that is "
     "otherwise UTF-8 (shown as \ufffd in the rejected cells), so its text is not what the file "
     "meant. Fix the cell, or re-save the file as UTF-8; if the whole file is in another code "

@@ -577,3 +577,23 @@ def test_a_number_longer_than_e164_is_one_reject_not_a_failed_file() -> None:
             "+493012345678" if phone_format == "e164" else "493012345678"
         ]
         assert prepared.rejected["reason"].to_list() == ["too_long"]
+
+
+def test_an_unescaped_quote_costs_its_row_not_the_file() -> None:
+    """An exporter's quote left unescaped in one row (בע"מ inside a quoted cell) is one
+    malformed_row reject; every other row is read and kept."""
+    rows = [f"05023456{i:02d},Company {i}" for i in range(40)]
+    rows[7] = '0502345607,"אבג בע"מ"'
+    data = ("Phone,Company\n" + "\n".join(rows) + "\n").encode()
+
+    prepared = ap.prepare(data, region="IL")
+
+    assert prepared.report.rows_read == 40
+    assert prepared.report.rows_written == 39
+    rejected = prepared.rejected
+    assert rejected.select("source_row", "reason").rows() == [(9, "malformed_row")]
+    assert rejected.get_column("message").to_list() == [
+        "a quote in the row is not written as CSV allows (text after a closing quote, or a "
+        "quote left open); its cells are shown as written, split at each delimiter"
+    ]
+    assert rejected.get_column("Company").to_list() == ['"אבג בע"מ"']

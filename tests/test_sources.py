@@ -18,12 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audience_prep import ConfigurationError, InputError, SourceReadError
+from audience_prep._prepare.read import csvtext
 from audience_prep._prepare.read.csvread import _exact_rows, _fast_rows
-from audience_prep._prepare.read.csvtext import read_records, sniff_delimiter
+from audience_prep._prepare.read.csvtext import read_records_checked, sniff_delimiter
 from audience_prep._prepare.read.decode import detect_encoding, open_body
 from audience_prep._prepare.read.sources import ReadOptions, read_source
 from audience_prep._prepare.read.table import RawTable
-from audience_prep._prepare.working import FILE, MALFORMED, ROW
+from audience_prep._prepare.working import BROKEN_QUOTES, CLEAN, FILE, MALFORMED, ROW
 
 HEBREW_ROWS = (
     "שם פרטי,שם משפחה,טלפון נייד,עיר\n"
@@ -502,12 +503,50 @@ def test_directory(tmp_path: Path) -> None:
     assert info.value.source == str(tmp_path)
 
 
-def test_unterminated_quote_is_not_a_delimited_file() -> None:
-    with pytest.raises(SourceReadError, match="not a well-formed delimited file") as info:
-        read_source(b'phone,name\n"0501234567,Dana\n')
+def test_a_quote_left_open_is_one_broken_row_not_the_rest_of_the_file() -> None:
+    table = read_source(b'phone,name\n"0501234567,Dana\n0502,Eli\n0503,"Avi"\n')
+
+    assert table.frame.select(ROW, "phone", "name", MALFORMED).rows() == [
+        (2, '"0501234567', "Dana", BROKEN_QUOTES),
+        (3, "0502", "Eli", CLEAN),
+        (4, "0503", "Avi", CLEAN),
+    ]
+
+
+def test_an_unescaped_quote_in_a_quoted_cell_is_one_broken_row() -> None:
+    """An exporter quoted a company name without escaping the quote of its בע"מ (Ltd)."""
+    rows = [f"050{i:07d},Name {i},Co {i}" for i in range(1000)]
+    rows[500] = '0509999999,Dana,"אבג בע"מ"'
+    table = read_source(("phone,name,company\n" + "\n".join(rows) + "\n").encode())
+
+    faults = table.frame.filter(pl.col(MALFORMED) != CLEAN)
+    assert faults.select(ROW, MALFORMED).rows() == [(502, BROKEN_QUOTES)]
+    assert table.frame.height == 1000
+    assert table.frame.get_column("phone").to_list()[501] == "0500000501"
+
+
+def test_quotes_broken_on_most_rows_are_not_a_table() -> None:
+    body = "phone,name\n" + "".join(f'"050{i},Dana "x" y"\n' for i in range(20))
+
+    with pytest.raises(SourceReadError, match="this is not a table") as info:
+        read_source(body.encode())
     assert info.value.hint is not None
     assert "delimiter=" in info.value.hint
-    assert isinstance(info.value.__cause__, pl.exceptions.PolarsError)
+
+
+def test_re_reading_broken_records_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each broken record is re-read from its next line; a file that would make the reader
+    scan more than _MAX_RESCAN_FACTOR times its lines is refused instead."""
+    body = ('phone,name\n"0501,Dana\n' + '""x,y\n' * 50).encode()
+    records, broken = read_records_checked(body, ",")
+    assert len(records) == 52
+    assert broken == list(range(1, 52))
+
+    monkeypatch.setattr(csvtext, "_MAX_RESCAN_FACTOR", 1)
+    with pytest.raises(csv.Error):
+        read_records_checked(body, ",")
+    with pytest.raises(SourceReadError, match="not a well-formed delimited file"):
+        read_source(body)
 
 
 RAGGED_TABLE = [
@@ -1114,7 +1153,6 @@ def test_polars_ragged_check_agrees_with_the_csv_module(body: bytes, as_path: bo
             data.unlink()
     exact_rows, exact = _exact_rows(body, ",", 0)
     if rows is None:  # polars cannot parse it (a lone quote): the exact path reads the file
-        read_records(body, ",", strict=True)  # which the csv module does without guessing
         return
     assert rows.width == exact_rows.width
     if malformed is not None:

@@ -6,6 +6,7 @@ import polars as pl
 
 from audience_prep._prepare.read.table import RawTable
 from audience_prep._prepare.working import (
+    BROKEN_QUOTES,
     DUPLICATE_OF,
     DUPLICATE_OF_FILE,
     FILE,
@@ -79,6 +80,13 @@ def build_rejected(rows: pl.DataFrame, malformed: pl.DataFrame, table: RawTable)
         .alias("reason"),
         pl.when(undecodable)
         .then(_undecodable_message(table.headers))
+        .when(pl.col(MALFORMED) == BROKEN_QUOTES)
+        .then(
+            pl.lit(
+                "a quote in the row is not written as CSV allows (text after a closing quote, "
+                "or a quote left open); its cells are shown as written, split at each delimiter"
+            )
+        )
         .otherwise(
             pl.lit(
                 f"the row does not have the header's {len(table.headers)} fields "

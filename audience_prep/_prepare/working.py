@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from typing import Final
 
-#: Reading: the row's number as the file shows it, its file, and its fault (UInt8): 0 when it
-#: reads cleanly, RAGGED when its field count is not the header's, UNDECODABLE when it holds
-#: bytes its encoding cannot decode. A row with a fault is rejected without being normalised.
+#: Reading: the row's number as the file shows it, its file, and its fault (UInt8): CLEAN when
+#: it reads cleanly, RAGGED when its field count is not the header's, UNDECODABLE when it
+#: holds bytes its encoding cannot decode, BROKEN_QUOTES when its quoting is not CSV (read
+#: from its line alone). A row with a fault is rejected without being normalised.
 ROW: Final = "__source_row"
 FILE: Final = "__source_file"
 MALFORMED: Final = "__malformed"
 CLEAN: Final = 0
 RAGGED: Final = 1
 UNDECODABLE: Final = 2
+BROKEN_QUOTES: Final = 3
 #: The phone stage: the phone (null when rejected), the reason, the cell text decided on,
 #: the source column it came from, the row's region (and its region cell) and the note.
 PHONE: Final = "__phone"

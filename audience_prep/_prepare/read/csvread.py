@@ -19,13 +19,12 @@ from audience_prep._prepare.read.csvtext import (
     locate_header,
     malformed_rows,
     no_ragged_rows,
-    read_records,
+    read_records_checked,
     sniff_delimiter,
 )
 from audience_prep._prepare.read.decode import CsvBody, DecodedBody, open_body
 from audience_prep._prepare.read.table import RawTable, table_from_rows
-from audience_prep._prepare.working import CLEAN, RAGGED, UNDECODABLE
-from audience_prep._text import first_line
+from audience_prep._prepare.working import BROKEN_QUOTES, CLEAN, RAGGED, UNDECODABLE
 
 __all__ = ["read_csv_table"]
 
@@ -86,10 +85,10 @@ def _reject_replaced(rows: pl.DataFrame, malformed: pl.Series, name: str, skip: 
         ", ".join(str(skip + 2 + i) for i in at.head(10).to_list())
         + (", ..." if at.len() > 10 else ""),
     )
-    flags = pl.DataFrame({"ragged": malformed, "replaced": replaced})
+    flags = pl.DataFrame({"fault": malformed.cast(pl.UInt8), "replaced": replaced})
     return flags.select(
-        pl.when("ragged")
-        .then(pl.lit(RAGGED, pl.UInt8))
+        pl.when(pl.col("fault") != CLEAN)
+        .then("fault")
         .when("replaced")
         .then(pl.lit(UNDECODABLE, pl.UInt8))
         .otherwise(pl.lit(CLEAN, pl.UInt8))
@@ -147,12 +146,9 @@ def _fast_rows(
     except pl.exceptions.PolarsError as exc:
         if _is_invalid_utf8(exc):
             raise _InvalidUtf8 from exc
-        # polars refuses some quoting that is sound (a lone quote inside a cell, a"b): then
-        # the csv module reads the file, if it reads it without guessing
-        try:
-            read_records(body, sep, strict=True)
-        except csv.Error:
-            raise _not_delimited(name, first_line(exc)) from exc
+        # polars refuses some quoting that is sound (a lone quote inside a cell, a"b) and
+        # some that is not (an exporter's unescaped quote): the csv module reads the file,
+        # each record it cannot read without guessing becoming one malformed row
         log.debug("%s: polars cannot parse it (%s); the csv module reads it", name, exc)
         return None, None
     return rows, malformed
@@ -206,14 +202,23 @@ def _polars_records(body: CsvBody, sep: str, skip: int, *, ragged: bool) -> pl.D
 
 
 def _exact_rows(body: CsvBody, sep: str, skip: int) -> tuple[pl.DataFrame, pl.Series]:
-    """The csv module reads every record: exact field counts when quotes span lines."""
-    records = read_records(body, sep)[skip:]
+    """The csv module reads every record: exact field counts when quotes span lines, and a
+    record whose quoting it cannot read flagged BROKEN_QUOTES (read from its line alone)."""
+    records, broken = read_records_checked(body, sep)
+    records = records[skip:]
+    broken_at = {at - skip for at in broken}
     width = len(records[0]) if records else 0
-    flags: list[bool] = []
+    flags: list[int] = []
     columns: list[list[str | None]] = [[] for _ in range(width)]
     for number, record in enumerate(records):
         if number:
-            flags.append(is_ragged(record, width))
+            flags.append(
+                BROKEN_QUOTES
+                if number in broken_at
+                else RAGGED
+                if is_ragged(record, width)
+                else CLEAN
+            )
         for i in range(width):
             value = record[i] if i < len(record) else ""
             columns[i].append(value or None)
@@ -221,12 +226,12 @@ def _exact_rows(body: CsvBody, sep: str, skip: int) -> tuple[pl.DataFrame, pl.Se
         {f"column_{i + 1}": col for i, col in enumerate(columns)},
         schema={f"column_{i + 1}": pl.String for i in range(width)},
     )
-    return frame, pl.Series("malformed", flags, dtype=pl.Boolean)
+    return frame, pl.Series("malformed", flags, dtype=pl.UInt8)
 
 
 def _check_tabular(name: str, malformed: pl.Series, width: int) -> None:
     """Most rows at odds with the header: the delimiter is wrong or the file is not a table."""
-    bad = int(malformed.sum() or 0)
+    bad = int(malformed.cast(pl.Boolean).sum() or 0)
     if bad >= 5 and bad > _NOT_TABULAR_SHARE * malformed.len():
         raise SourceReadError(
             name,

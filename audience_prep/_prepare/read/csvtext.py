@@ -190,3 +190,61 @@ def read_records(data: CsvBody, sep: str, *, strict: bool = False) -> list[list[
     raw = data.read_bytes() if isinstance(data, Path) else data
     text = raw.decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=strict))
+
+
+#: A file whose broken records made the reader scan this many times its lines is not read
+#: on (each broken record is re-read from its next line; see :func:`read_records_checked`).
+_MAX_RESCAN_FACTOR = 4
+
+
+def read_records_checked(data: CsvBody, sep: str) -> tuple[list[list[str]], list[int]]:
+    """Every record of UTF-8 ``data``, and the indexes of those whose quoting is broken.
+
+    The csv module reads strictly; a record it cannot read (text after a closing quote, a
+    quote left open) is taken as its first line alone, split at each delimiter with its
+    quotes as written, and flagged; reading resumes on the next line. So one exporter's
+    unescaped quote (``"Acme Ltd"s",...``) costs that row, never the file, and a quote left
+    open does not swallow the lines after it.
+    Raises csv.Error when the re-reading passes ``_MAX_RESCAN_FACTOR`` times the file's lines
+    (quotes broken everywhere: not a table).
+    """
+    raw = data.read_bytes() if isinstance(data, Path) else data
+    lines = io.StringIO(raw.decode("utf-8-sig"), newline="").readlines()
+    del raw
+    feed = _Lines(lines)
+    records: list[list[str]] = []
+    broken: list[int] = []
+    budget = _MAX_RESCAN_FACTOR * max(len(lines), 1)
+    while True:
+        reader = csv.reader(feed, delimiter=sep, strict=True)
+        start = feed.at
+        try:
+            for record in reader:
+                records.append(record)
+                start = feed.at
+            return records, broken
+        except csv.Error:
+            if feed.served > budget:
+                raise
+            broken.append(len(records))
+            records.append(lines[start].rstrip("\r\n").split(sep))  # as written
+            feed.at = start + 1
+
+
+class _Lines:
+    """The lines of a text from ``at`` on, counting how many were served in all."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.at = 0
+        self.served = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.at >= len(self.lines):
+            raise StopIteration
+        self.at += 1
+        self.served += 1
+        return self.lines[self.at - 1]
