@@ -320,9 +320,10 @@ def _settings_html(report: ReportLike) -> str:
             report.delimiter or "", repr(report.delimiter)
         )
         text = f", {report.encoding}, {delimiter}-delimited"
+    header = f"header row {report.header_row}" if report.header_row else "no header row"
     return (
-        f'<p style="margin:0.5em 0;{_MUTED}">{_e(report.format)}{_e(sheet)}{_e(text)}, header row '
-        f"{_e(report.header_row)}, region {_e(region)}, keep={_e(report.keep)}, "
+        f'<p style="margin:0.5em 0;{_MUTED}">{_e(report.format)}{_e(sheet)}{_e(text)}, '
+        f"{_e(header)}, region {_e(region)}, keep={_e(report.keep)}, "
         f"phone_format={_e(report.phone_format)}, mobile_only={_e(report.mobile_only)}, "
         f"sha256 <code>{_e(report.sha256[:12])}</code></p>"
     )

@@ -169,3 +169,29 @@ def test_version() -> None:
     code, out, _ = run("--version")
     assert code == 0
     assert out.strip() == f"audience-prep, version {ap.__version__}"
+
+
+def test_a_file_without_a_header_row(tmp_path: Path) -> None:
+    """The first row is data: every row is read, the decision is printed with its fix, and
+    --header-row 0 says the same without a note (--header-row 1 reads it as a header)."""
+    path = tmp_path / "list.csv"
+    path.write_text("0502345678,Dana\n0502345679,Eli\n0502345670,Avi\n", encoding="utf-8")
+
+    code, out, err = run("prepare", str(path), "--region", "IL")
+    assert code == 0, err
+    assert "3 rows read, 3 written, 0 rejected" in out
+    assert "header row: none: no cell of the first row names a column" in " ".join(out.split())
+    assert "--header-row 1" in out
+
+    code, out, _ = run("prepare", str(path), "--region", "IL", "--header-row", "0", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert (report["header_row"], report["rows_written"]) == (0, 3)
+    assert [note["column"] for note in report["mapping_notes"]] == ["phone1"]
+
+    code, out, _ = run("prepare", str(path), "--region", "IL", "--header-row", "1", "--json")
+    assert code == 0
+    assert json.loads(out)["rows_written"] == 2  # the first row named the columns
+
+    code, _, err = run("prepare", str(path), "--region", "IL", "--header-row", "-1")
+    assert code == 2

@@ -597,3 +597,21 @@ def test_an_unescaped_quote_costs_its_row_not_the_file() -> None:
         "quote left open); its cells are shown as written, split at each delimiter"
     ]
     assert rejected.get_column("Company").to_list() == ['"אבג בע"מ"']
+
+
+def test_a_file_without_a_header_row_loses_no_row() -> None:
+    """A list exported without headers: the first row is data, not a header that would take
+    one person away; the report's header_row is 0 and a mapping note says why."""
+    data = b"0502345678,Dana,dana@example.com\n0502345679,Eli,eli@example.com\n"
+
+    prepared = ap.prepare(data, region="IL")
+
+    assert prepared.frame.get_column("phone1").to_list() == ["+972502345678", "+972502345679"]
+    assert prepared.report.header_row == 0
+    assert prepared.rejected.height == 0
+    note = prepared.report.mapping_notes[0]
+    assert note["column"] == "header row"
+    assert "'0502345678' is a phone number" in note["rule"]
+    assert note["fix"] == "header_row=1 (CLI: --header-row 1) reads the first row as the header"
+    assert "no header row" in prepared.to_html()
+    assert ap.prepare(data, region="IL", header_row=1).report.rows_read == 1

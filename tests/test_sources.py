@@ -24,7 +24,15 @@ from audience_prep._prepare.read.csvtext import read_records_checked, sniff_deli
 from audience_prep._prepare.read.decode import detect_encoding, open_body
 from audience_prep._prepare.read.sources import ReadOptions, read_source
 from audience_prep._prepare.read.table import RawTable
-from audience_prep._prepare.working import BROKEN_QUOTES, CLEAN, FILE, MALFORMED, ROW
+from audience_prep._prepare.working import (
+    BROKEN_QUOTES,
+    CLEAN,
+    FILE,
+    MALFORMED,
+    RAGGED,
+    ROW,
+    UNDECODABLE,
+)
 
 HEBREW_ROWS = (
     "שם פרטי,שם משפחה,טלפון נייד,עיר\n"
@@ -1024,6 +1032,79 @@ def test_header_row(
     assert table.frame.select(ROW, *headers, MALFORMED).rows() == expected
 
 
+# --- a file without a header row -----------------------------------------------------------
+
+HEADERLESS = b"0501234567,Dana\n0502345678,Eli\n\n0503456789,Avi,extra\n"
+
+
+def test_a_first_row_of_data_is_read_as_data() -> None:
+    """No leading row names a column and the first holds a phone number: every row is data,
+    numbered as a spreadsheet shows it, in columns named column_1, column_2."""
+    table = read_source(HEADERLESS, ReadOptions(is_header=_has_phone))
+
+    assert table.header_row == 0
+    assert table.headers == ("column_1", "column_2")
+    assert table.frame.select(ROW, *table.headers, MALFORMED).rows() == [
+        (1, "0501234567", "Dana", CLEAN),
+        (2, "0502345678", "Eli", CLEAN),
+        (4, "0503456789", "Avi", RAGGED),
+    ]
+    assert table.empty_rows_skipped == 1
+
+
+@pytest.mark.parametrize(
+    "first", ["+972 50-123-4567", "(050) 123 4567", "dana@example.com", "9.72501E+11"]
+)
+def test_cells_no_header_holds_mark_a_first_row_of_data(first: str) -> None:
+    table = read_source(
+        f"Dana,{first}\nEli,0502345678\n".encode(), ReadOptions(is_header=_has_phone)
+    )
+
+    assert table.header_row == 0
+    assert table.frame.get_column("column_2").to_list() == [first, "0502345678"]
+
+
+@pytest.mark.parametrize("header", ["Col A,Col B", "Nummer,2024", "id,12345"])
+def test_a_header_of_unknown_words_stays_a_header(header: str) -> None:
+    table = read_source(f"{header}\n0501234567,Dana\n".encode(), ReadOptions(is_header=_has_phone))
+
+    assert table.header_row == 1
+    assert table.headers == tuple(header.split(","))
+
+
+def test_header_row_0_reads_every_row_as_data_and_1_reads_the_first_as_header() -> None:
+    none = read_source(b"phone,name\n0501,a\n", ReadOptions(header_row=0, is_header=_has_phone))
+    first = read_source(HEADERLESS, ReadOptions(header_row=1, is_header=_has_phone))
+
+    assert none.headers == ("column_1", "column_2")
+    assert none.frame.select(ROW, *none.headers).rows() == [(1, "phone", "name"), (2, "0501", "a")]
+    assert first.header_row == 1
+    assert first.headers == ("0501234567", "Dana")
+
+
+def test_a_workbook_without_a_header_row(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "list.xlsx", {"Sheet1": [["0501234567", "Dana"], ["0502", "Eli"]]})
+
+    table = read_source(path, ReadOptions(is_header=_has_phone))
+
+    assert table.header_row == 0
+    assert table.frame.select(ROW, *table.headers).rows() == [
+        (1, "0501234567", "Dana"),
+        (2, "0502", "Eli"),
+    ]
+
+
+def test_a_stray_byte_in_the_first_row_of_a_file_without_header_rejects_that_row() -> None:
+    rows = [f"05012345{i:02d},{'דנה כהן ' * 20}" for i in range(10)]
+    body = ("\n".join(rows) + "\n").encode().replace("דנה".encode(), b"\xff", 1)
+
+    table = read_source(body, ReadOptions(is_header=_has_phone))
+
+    assert table.header_row == 0
+    faults = table.frame.filter(pl.col(MALFORMED) != CLEAN).select(ROW, MALFORMED).rows()
+    assert faults == [(1, UNDECODABLE)]
+
+
 def test_header_found_below_a_quoted_multi_line_title() -> None:
     table = read_source(
         b'"Report\nfor May"\n\nphone,name\n0501,a\n', ReadOptions(is_header=_has_phone)
@@ -1043,9 +1124,9 @@ def test_csv_header_row_past_the_end() -> None:
         read_source(TITLED, ReadOptions(header_row=9))
 
 
-@pytest.mark.parametrize("header_row", [0, -1])
-def test_csv_header_row_below_one_is_a_configuration_error(header_row: int) -> None:
-    with pytest.raises(ConfigurationError, match="header_row"):
+@pytest.mark.parametrize("header_row", [-1, -5])
+def test_csv_header_row_below_zero_is_a_configuration_error(header_row: int) -> None:
+    with pytest.raises(ConfigurationError, match=r"header_row is 1-based \(0 for a file without"):
         read_source(TITLED, ReadOptions(header_row=header_row))
 
 

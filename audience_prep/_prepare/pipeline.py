@@ -16,7 +16,7 @@ import polars as pl
 
 from audience_prep._errors import ConfigurationError, InternalValidationError, MappingError
 from audience_prep._options import ExtraColumns, Keep, PhoneFormat
-from audience_prep._prepare.columns import ColumnMapping, map_columns
+from audience_prep._prepare.columns import ColumnMapping, MappingNote, map_columns
 from audience_prep._prepare.dedupe import check_keep, plan_dedupe
 from audience_prep._prepare.evidence import settle_phone_sources
 from audience_prep._prepare.formulas import defuse_formulas
@@ -24,6 +24,7 @@ from audience_prep._prepare.phones.inputs import phone_inputs
 from audience_prep._prepare.phones.normalize import ENGINES, Engine, PhoneOptions, normalize_phones
 from audience_prep._prepare.phones.oracle import check_phone_format, check_region
 from audience_prep._prepare.prepared import Prepared, write_csv
+from audience_prep._prepare.read.csvtext import data_cell
 from audience_prep._prepare.read.sources import ReadOptions, Source, read_source
 from audience_prep._prepare.read.table import RawTable
 from audience_prep._prepare.rejects import build_rejected, rejected_rows
@@ -85,8 +86,10 @@ def prepare(
     decision of the automatic matching is in ``report.mapping_notes``, and
     ``strict_columns=True`` refuses (``AmbiguousColumnsError``, ``MissingColumnError``) where a
     rule had to choose between headers of equal standing or the values had to find the phone.
-    ``header_row`` (1-based) says where the header is when titles sit above it; by default it
-    is the first of the first 20 rows that matches the schema's aliases.
+    ``header_row`` (1-based) says where the header is when titles sit above it, 0 that the file
+    has none; by default it is the first of the first 20 rows that matches the schema's words,
+    and a file whose first row holds a phone number or an e-mail address where a header would
+    be is read as having none (its columns named ``column_1``, ... ; a mapping note says so).
     ``quote_formulas`` (default on) puts a ``'`` before every cell but phone1's that a
     spreadsheet would run as a formula (``=HYPERLINK(...)``; see ``_prepare.formulas``);
     ``report.formula_cells_quoted`` counts them.
@@ -126,6 +129,8 @@ def prepare(
         source=table.source,
         strict=strict_columns,
     )
+    if table.header_row == 0 and header_row is None:
+        mapping = replace(mapping, notes=(_no_header_note(table), *mapping.notes))
     log.debug(
         "%s: %d headers, phone1 from %s, %d mapping decisions",
         table.source,
@@ -145,6 +150,25 @@ def prepare(
         table, mapping, audience_schema, phone_options, keep, report_progress, quote_formulas
     )
     return run.execute(extra_columns)
+
+
+def _no_header_note(table: RawTable) -> MappingNote:
+    """The decision to read a file's first row as data (see ``read.csvtext.locate_header``)."""
+    first = table.frame.head(1).select(table.headers).rows()
+    cell = data_cell(first[0]) if first else None
+    what = "an e-mail address" if cell and "@" in cell else "a phone number"
+    width = len(table.headers)
+    columns = "one column named column_1" if width == 1 else f"columns column_1 to column_{width}"
+    return MappingNote(
+        column="header row",
+        chosen=(),
+        over=(),
+        rule=(
+            f"none: no cell of the first row names a column, and {cell!r} is {what}; every row "
+            f"is data, in {columns}"
+        ),
+        fix="header_row=1 (CLI: --header-row 1) reads the first row as the header",
+    )
 
 
 @dataclass(slots=True)

@@ -89,8 +89,9 @@ def prepare_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--delimiter", help="CSV delimiter (detected when omitted)."),
         click.option(
             "--header-row",
-            type=click.IntRange(min=1),
-            help="1-based row of the header, when titles sit above it (found when omitted).",
+            type=click.IntRange(min=0),
+            help="1-based row of the header, when titles sit above it; 0 when the file has no "
+            "header row (found when omitted).",
         ),
         click.option(
             "--keep-formulas",

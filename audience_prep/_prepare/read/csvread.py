@@ -13,6 +13,7 @@ import polars as pl
 
 from audience_prep._errors import ConfigurationError, SourceReadError
 from audience_prep._prepare.read.csvtext import (
+    NO_HEADER,
     is_ragged,
     leading_records,
     line_count,
@@ -54,26 +55,33 @@ def read_csv_table(
                 data, name, encoding, region=region, workdir=Path(workdir), validate=validate
             )
             try:
-                sep, skip, rows, malformed = _parse(decoded, name, delimiter, header_row, is_header)
+                parsed = _parse(decoded, name, delimiter, header_row, is_header)
             except _InvalidUtf8:
                 if validate:
                     raise SourceReadError(name, "invalid UTF-8 that Python accepts.") from None
                 continue
             break
-    if rows.height == 0 and header_row is not None:
+    sep, skip, rows, malformed, headerless = parsed
+    if rows.height == 0 and header_row:
         raise SourceReadError(name, f"header_row={header_row} is past the end of the file.")
     _check_tabular(name, malformed, rows.width)
+    if headerless:  # the first record is data too, and sets the width: never ragged
+        malformed = pl.concat([pl.Series([CLEAN], dtype=pl.UInt8), malformed.cast(pl.UInt8)])
     if decoded.replaced:
-        malformed = _reject_replaced(rows, malformed, name, skip)
-    table = table_from_rows(rows, name, "csv", 1, None, malformed=malformed, row_offset=skip)
+        malformed = _reject_replaced(rows, malformed, name, skip, headerless=headerless)
+    table = table_from_rows(
+        rows, name, "csv", 0 if headerless else 1, None, malformed=malformed, row_offset=skip
+    )
     return replace(table, encoding=decoded.encoding, delimiter=sep)
 
 
-def _reject_replaced(rows: pl.DataFrame, malformed: pl.Series, name: str, skip: int) -> pl.Series:
+def _reject_replaced(
+    rows: pl.DataFrame, malformed: pl.Series, name: str, skip: int, *, headerless: bool
+) -> pl.Series:
     """The data rows' fault codes: the rows holding a U+FFFD that replaced a byte that is not
     UTF-8 are UNDECODABLE (their text is not what the file meant, so they are rejected rather
     than uploaded garbled), unless their field count already makes them RAGGED."""
-    cells = rows.slice(1)
+    cells = rows if headerless else rows.slice(1)
     replaced = cells.select(
         pl.any_horizontal(pl.all().str.contains("\ufffd", literal=True)).fill_null(False)
     ).to_series()
@@ -82,7 +90,7 @@ def _reject_replaced(rows: pl.DataFrame, malformed: pl.Series, name: str, skip: 
         "%s: rows holding bytes that are not UTF-8 are rejected as undecodable: %d (rows %s)",
         name,
         at.len(),
-        ", ".join(str(skip + 2 + i) for i in at.head(10).to_list())
+        ", ".join(str(skip + (1 if headerless else 2) + i) for i in at.head(10).to_list())
         + (", ..." if at.len() > 10 else ""),
     )
     flags = pl.DataFrame({"fault": malformed.cast(pl.UInt8), "replaced": replaced})
@@ -106,11 +114,18 @@ def _parse(
     delimiter: str | None,
     header_row: int | None,
     is_header: Callable[[Sequence[str]], bool] | None,
-) -> tuple[str, int, pl.DataFrame, pl.Series]:
+) -> tuple[str, int, pl.DataFrame, pl.Series, bool]:
+    """The delimiter, the records above the header (or above the first record, for a file
+    without a header), the records from there on, the fault codes of those below the first,
+    and whether the file has no header row."""
     sep = delimiter or sniff_delimiter(decoded.head)
     if len(sep) != 1 or not sep.isascii() or sep in '"\r\n':
         raise ConfigurationError(f"delimiter must be one ASCII character, not {sep!r}.")
-    skip = locate_header(leading_records(decoded.head, sep), header_row, is_header)
+    leading = leading_records(decoded.head, sep)
+    skip = locate_header(leading, header_row, is_header)
+    headerless = skip == NO_HEADER
+    if headerless:  # from the first non-empty record
+        skip = locate_header(leading, None, None)
     # polars keeps a CR not followed by LF inside the cell; the csv module ends the record
     # there, as Excel does: a body holding one is read by the csv module alone
     rows, malformed = (None, None) if decoded.bare_cr else _fast_rows(decoded.body, name, sep, skip)
@@ -119,7 +134,7 @@ def _parse(
             rows, malformed = _exact_rows(decoded.body, sep, skip)
         except csv.Error as exc:
             raise _not_delimited(name, str(exc)) from exc
-    return sep, skip, rows, malformed
+    return sep, skip, rows, malformed, headerless
 
 
 def _fast_rows(

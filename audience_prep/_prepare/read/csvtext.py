@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Final
 
 import polars as pl
 
@@ -56,25 +58,52 @@ def leading_records(data: bytes, sep: str) -> list[list[str]]:
     return records
 
 
+#: ``locate_header``'s answer for a file without a header row (``header_row=0``, or found so).
+NO_HEADER: Final = -1
+
+#: A cell no header holds: a phone-shaped number (7 to 15 digits with phone punctuation, a
+#: number in scientific notation) or an e-mail address.
+_DATA_CELL = re.compile(
+    r"\+?[\d\s().\-/]*\d[\d\s().\-/]*|\d(?:\.\d+)?[eE]\+\d+|[^@\s]+@[^@\s]+\.[^@\s]+"
+)
+
+
+def data_cell(record: Sequence[str | None]) -> str | None:
+    """The first cell of ``record`` that holds data no header holds (a phone-shaped number of
+    7 to 15 digits, a number in scientific notation, an e-mail address), or None."""
+    for cell in record:
+        text = (cell or "").strip()
+        if not text or not _DATA_CELL.fullmatch(text):
+            continue
+        if "@" in text or "e+" in text.lower() or 7 <= sum(c.isdigit() for c in text) <= 15:
+            return text
+    return None
+
+
 def locate_header(
     records: Sequence[Sequence[str | None]],
     header_row: int | None,
     is_header: Callable[[Sequence[str]], bool] | None,
 ) -> int:
-    """The 0-based index of the header among ``records``.
+    """The 0-based index of the header among ``records``, or NO_HEADER.
 
-    ``header_row`` (1-based) wins; else the first of the leading records for which
-    ``is_header`` is true (a row that matches the schema's aliases); else the first non-empty
-    record.
+    ``header_row`` (1-based; 0 for a file without one) wins; else the first of the leading
+    records for which ``is_header`` is true (a row that matches the schema's words); else,
+    when ``is_header`` is given and the first non-empty record holds a :func:`data_cell`
+    (a phone number, an e-mail address: what no header holds), NO_HEADER: the file starts
+    with its data; else the first non-empty record.
     """
     if header_row is not None:
-        return header_row - 1
+        return header_row - 1 if header_row else NO_HEADER
     cells = [[c or "" for c in record] for record in records[:HEADER_SEARCH_ROWS]]
     if is_header is not None:
         for index, record in enumerate(cells):
             if is_header(record):
                 return index
-    return next((i for i, record in enumerate(cells) if any(c.strip() for c in record)), 0)
+    first = next((i for i, record in enumerate(cells) if any(c.strip() for c in record)), 0)
+    if is_header is not None and first < len(cells) and data_cell(cells[first]) is not None:
+        return NO_HEADER
+    return first
 
 
 def _scan_lines(data: CsvBody, skip: int = 0) -> pl.LazyFrame:

@@ -78,8 +78,10 @@ class ReadOptions:
 def read_source(source: Source, options: ReadOptions | None = None) -> RawTable:
     """Read ``source`` into a :class:`RawTable`; raise SourceReadError when it is not a table."""
     options = options or ReadOptions()
-    if options.header_row is not None and options.header_row < 1:
-        raise ConfigurationError(f"header_row is 1-based, not {options.header_row}.")
+    if options.header_row is not None and options.header_row < 0:
+        raise ConfigurationError(
+            f"header_row is 1-based (0 for a file without a header row), not {options.header_row}."
+        )
     if is_frame(source):
         return read_frame(source)
     if isinstance(source, str) and glob.has_magic(source):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 from audience_prep._errors import SourceReadError
-from audience_prep._prepare.read.csvtext import HEADER_SEARCH_ROWS, locate_header
+from audience_prep._prepare.read.csvtext import HEADER_SEARCH_ROWS, NO_HEADER, locate_header
 from audience_prep._prepare.working import CLEAN, FILE, MALFORMED, RESERVED, ROW
 from audience_prep._text import strip_text
 
@@ -46,7 +46,9 @@ def table_from_rows(
 
     ``malformed`` is each data row's fault code (``working.RAGGED``, ``UNDECODABLE``; a
     Boolean series means ragged) and ``row_offset`` the number of rows above ``rows`` in the
-    file (already skipped).
+    file (already skipped). Without a header row (``header_row=0``, or the first row holds
+    data: see ``locate_header``) every row is data, the columns are named ``column_1``,
+    ``column_2``, ... and the table's ``header_row`` is 0.
     """
     if rows.height == 0 or rows.width == 0:
         raise SourceReadError(name, "the file has no header row.", hint="Export it with headers.")
@@ -55,11 +57,14 @@ def table_from_rows(
     # it once here copies the cells once instead of per query.
     rows = rows.rechunk()
     index = locate_header(rows.head(HEADER_SEARCH_ROWS).rows(), header_row, is_header)
-    if not 0 <= index < rows.height:
+    if not NO_HEADER <= index < rows.height:
         raise SourceReadError(
             name, f"header_row={header_row} is past the end of the file ({rows.height} rows)."
         )
-    cells = [strip_text(c) if c is not None else "" for c in rows.row(index)]
+    if index == NO_HEADER:
+        cells = [""] * rows.width  # named column_1, column_2, ... below
+    else:
+        cells = [strip_text(c) if c is not None else "" for c in rows.row(index)]
     data = rows.slice(index + 1)
     names = rows.columns  # once: polars builds the list anew on every call
     keep = [i for i, c in enumerate(cells) if c or _has_data(data, names[i])]
@@ -77,7 +82,7 @@ def table_from_rows(
         headers=tuple(headers),
         frame=frame,
         format=fmt,
-        header_row=row_offset + index + 1,
+        header_row=0 if index == NO_HEADER else row_offset + index + 1,
         files=(name,),
     )
     return _drop_empty(table)
