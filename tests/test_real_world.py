@@ -379,6 +379,69 @@ def test_missing_sheet_lists_the_sheet_names(name: str) -> None:
     assert "Sheets: 'Contacts', 'Archive'." in info.value.reason
 
 
+def write_book(path: Path, sheets: dict[str, list[list[str]]]) -> Path:
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(str(path)) as book:
+        for name, rows in sheets.items():
+            sheet = book.add_worksheet(name)
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    sheet.write_string(r, c, value)
+    return path
+
+
+SUMMARY = [["Total", "3"], ["Month", "May"]]
+CONTACTS = [["Name", "Mobile"], ["Dana", "0502345678"], ["Eli", "0502345679"]]
+OLD = [["Name", "Phone"], ["Avi", "0502345670"]]
+
+
+def test_the_first_sheet_with_a_phone_column_is_read_and_said(tmp_path: Path) -> None:
+    """A summary sheet and an empty one come first: the contacts sheet is read, and a mapping
+    note names it, the sheets passed over and those not read, with the sheet= that changes it."""
+    book = write_book(
+        tmp_path / "book.xlsx", {"Summary": SUMMARY, "Empty": [], "Contacts": CONTACTS, "Old": OLD}
+    )
+
+    prepared = ap.prepare(book, region="IL")
+
+    assert prepared.report.sheet == "Contacts"
+    assert phones(prepared) == ["+972502345678", "+972502345679"]
+    note = prepared.report.mapping_notes[0]
+    assert note == {
+        "column": "sheet",
+        "chosen": ["Contacts"],
+        "over": ["Summary", "Empty", "Old"],
+        "rule": "'Contacts', the first sheet with a phone column ('Summary', 'Empty' before it: "
+        "none); not read: 'Old'",
+        "fix": "sheet='Old' (CLI: --sheet \"Old\") reads another",
+    }
+    assert ap.prepare(book, region="IL", sheet="Old").report.mapping_notes == []
+
+
+def test_a_columns_mapping_chooses_the_sheet_that_has_its_header(tmp_path: Path) -> None:
+    book = write_book(
+        tmp_path / "book.xlsx",
+        {"Contacts": CONTACTS, "Vendors": [["Vendor", "Tel 2"], ["V", "0502345671"]]},
+    )
+
+    prepared = ap.prepare(book, region="IL", columns={"Tel 2": "phone1"})
+
+    assert prepared.report.sheet == "Vendors"
+    assert phones(prepared) == ["+972502345671"]
+
+
+@pytest.mark.parametrize("name", ["report.xlsx", "report.ods"])
+def test_a_first_sheet_with_phones_is_read_and_the_others_named(name: str) -> None:
+    notes = prepare(name).report.mapping_notes
+
+    assert (
+        notes[0]["rule"]
+        == "'Contacts', the first sheet, which has a phone column; not read: 'Archive'"
+    )
+    assert notes[0]["fix"] == "sheet='Archive' (CLI: --sheet \"Archive\") reads another"
+
+
 def test_ods_title_rows_and_numbers() -> None:
     prepared = prepare("report.ods")
 

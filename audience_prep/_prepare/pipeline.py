@@ -6,7 +6,7 @@ import codecs
 import hashlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final, get_args
@@ -112,6 +112,7 @@ def prepare(
         is_header=audience_schema.is_header,
         region=region,
         progress=report_progress,
+        usable=_has_phone_column(audience_schema, columns, region),
     )
     table = read_source(source, read_options)
     mapping = map_columns(
@@ -131,6 +132,8 @@ def prepare(
     )
     if table.header_row == 0 and header_row is None:
         mapping = replace(mapping, notes=(_no_header_note(table), *mapping.notes))
+    if len(table.sheets) > 1 and sheet is None:
+        mapping = replace(mapping, notes=(_sheet_note(table), *mapping.notes))
     log.debug(
         "%s: %d headers, phone1 from %s, %d mapping decisions",
         table.source,
@@ -150,6 +153,52 @@ def prepare(
         table, mapping, audience_schema, phone_options, keep, report_progress, quote_formulas
     )
     return run.execute(extra_columns)
+
+
+def _has_phone_column(
+    schema: AudienceSchema, columns: Mapping[str, str] | None, region: str | None
+) -> Callable[[RawTable], bool]:
+    """Whether a workbook sheet's table has a column the mapping would take phones from (by
+    ``columns``, its headers or its values), for choosing the sheet to read."""
+
+    def usable(table: RawTable) -> bool:
+        try:
+            mapping = map_columns(
+                table.headers, schema, overrides=columns, source=table.source, strict=False
+            )
+            mapping = settle_phone_sources(
+                mapping, table.frame, schema, region=region, source=table.source, strict=False
+            )
+        except MappingError:
+            return False
+        return bool(mapping.phone_sources)
+
+    return usable
+
+
+def _sheet_note(table: RawTable) -> MappingNote:
+    """Which sheet of a workbook was read, and why (see ``read.sources._read_workbook``)."""
+    sheets, chosen = table.sheets, table.sheet or ""
+    at = sheets.index(chosen) if chosen in sheets else 0
+    before, after = sheets[:at], sheets[at + 1 :]
+    if before:
+        rule = f"{chosen!r}, the first sheet with a phone column ({_names(before)} before it: none)"
+    else:
+        rule = f"{chosen!r}, the first sheet, which has a phone column"
+    if after:
+        rule += f"; not read: {_names(after)}"
+    other = (*after, *before)[0]
+    return MappingNote(
+        column="sheet",
+        chosen=(chosen,),
+        over=(*before, *after),
+        rule=rule,
+        fix=f'sheet={other!r} (CLI: --sheet "{other}") reads another',
+    )
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(repr(n) for n in names)
 
 
 def _no_header_note(table: RawTable) -> MappingNote:

@@ -24,33 +24,58 @@ from audience_prep._prepare.read.odsscan import ods_sheet_sizes
 from audience_prep._prepare.read.sheetscan import check_shared_strings, xlsx_sheet_size
 from audience_prep._text import first_line
 
-__all__ = ["read_excel_bytes"]
+__all__ = ["Workbook", "open_workbook", "read_excel_bytes"]
 
 log = logging.getLogger("audience_prep")
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def read_excel_bytes(data: bytes, name: str, sheet: str | int | None) -> tuple[str, pl.DataFrame]:
-    """Return the chosen sheet's name and its cells as text, header row included.
+class Workbook:
+    """An open workbook: its sheet names, and each sheet's cells on demand (see
+    :meth:`cells`). Opened once, so a caller looking for the right sheet does not pay the
+    opening (for XLS and ODS, the parsing of every sheet) again per sheet."""
 
-    ``sheet`` is a sheet name or a 0-based index; ``None`` is the first sheet. Numbers come out
-    as calamine formats them (``972502345678``); formulas give their cached values. A workbook
-    past a limit of :mod:`.limits` is refused before the reader allocates it. A NUL character
-    (XLS, XLSB and ODS can hold one) is removed from every cell, as from a CSV body: it is
-    never part of a name or a phone, and must not reach the audience file.
-    """
-    check_chosen = _check_before_opening(data, name)
-    with _translated(name, "not a readable workbook ({}).", "Re-save it in Excel."):
-        reader = fastexcel.read_excel(data)
-    names = list(reader.sheet_names)
-    chosen = _choose_sheet(names, name, sheet)
-    check_chosen(chosen)
-    with _translated(name, f"sheet {chosen!r} cannot be read ({{}}).", "Re-save it."):
-        # skip_rows=0 keeps the leading empty rows, so row i of the frame is sheet row i + 1.
-        loaded = reader.load_sheet(chosen, header_row=None, skip_rows=0, dtypes="string")
-        frame = loaded.to_polars()
-    return chosen, _without_nul(frame.select(pl.all().cast(pl.String)), name)
+    def __init__(self, data: bytes, name: str) -> None:
+        self.name = name
+        self._check_sheet = _check_before_opening(data, name)
+        with _translated(name, "not a readable workbook ({}).", "Re-save it in Excel."):
+            self._reader = fastexcel.read_excel(data)
+        self.sheet_names: tuple[str, ...] = tuple(self._reader.sheet_names)
+
+    def choose(self, sheet: str | int | None) -> str:
+        """The sheet ``sheet`` names (a name or a 0-based index; None is the first); a
+        SourceReadError listing the sheets when there is none such."""
+        return _choose_sheet(list(self.sheet_names), self.name, sheet)
+
+    def cells(self, sheet: str) -> pl.DataFrame:
+        """The sheet's cells as text, header row included.
+
+        Numbers come out as calamine formats them (``972502345678``); formulas give their
+        cached values. A sheet past a limit of :mod:`.limits` is refused before the reader
+        allocates it. A NUL character (XLS, XLSB and ODS can hold one) is removed from every
+        cell, as from a CSV body: it is never part of a name or a phone, and must not reach
+        the audience file.
+        """
+        self._check_sheet(sheet)
+        with _translated(self.name, f"sheet {sheet!r} cannot be read ({{}}).", "Re-save it."):
+            # skip_rows=0 keeps the leading empty rows: row i of the frame is sheet row i + 1.
+            loaded = self._reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string")
+            frame = loaded.to_polars()
+        return _without_nul(frame.select(pl.all().cast(pl.String)), self.name)
+
+
+def open_workbook(data: bytes, name: str) -> Workbook:
+    """``data`` opened as a workbook (XLSX, XLSM, XLSB, XLS, ODS), its limits checked first."""
+    return Workbook(data, name)
+
+
+def read_excel_bytes(data: bytes, name: str, sheet: str | int | None) -> tuple[str, pl.DataFrame]:
+    """The chosen sheet's name and its cells as text (see :meth:`Workbook.cells`); ``sheet``
+    is a sheet name or a 0-based index, ``None`` the first sheet."""
+    book = open_workbook(data, name)
+    chosen = book.choose(sheet)
+    return chosen, book.cells(chosen)
 
 
 def _check_before_opening(data: bytes, name: str) -> Callable[[str], None]:

@@ -46,7 +46,7 @@ from audience_prep._text import first_line
 if TYPE_CHECKING:
     import pandas as pd
 
-from audience_prep._prepare.read.excel import read_excel_bytes
+from audience_prep._prepare.read.excel import open_workbook
 
 Source: TypeAlias = (
     "str | Path | bytes | IO[bytes] | pl.DataFrame | pl.LazyFrame | pd.DataFrame"
@@ -73,6 +73,9 @@ class ReadOptions:
     is_header: Callable[[Sequence[str]], bool] | None = None
     region: str | None = None
     progress: ProgressCallback | None = None
+    #: Without ``sheet``: whether a sheet's table is one the caller can use (prepare(): it has
+    #: a phone column); the first such sheet of a workbook is read, else its first sheet.
+    usable: Callable[[RawTable], bool] | None = None
 
 
 def read_source(source: Source, options: ReadOptions | None = None) -> RawTable:
@@ -250,9 +253,7 @@ def _read_bytes(data: bytes, name: str, suffix: str, options: ReadOptions) -> Ra
         raise SourceReadError(name, "the file is empty.", hint="Export it again with a header row.")
     kind = _sniff_format(data, suffix)
     if kind == "excel":
-        sheet_name, rows = read_excel_bytes(data, name, options.sheet)
-        table = table_from_rows(rows, name, "excel", options.header_row, options.is_header)
-        return replace(table, sheet=sheet_name)
+        return _read_workbook(data, name, options)
     if kind == "parquet":
         return table_from_frame(_read_parquet(data, name), name, "parquet")
     if kind == "unknown":
@@ -262,6 +263,35 @@ def _read_bytes(data: bytes, name: str, suffix: str, options: ReadOptions) -> Ra
             hint="Supported: .csv .tsv .txt .xlsx .xlsm .xlsb .xls .ods .parquet.",
         )
     return _read_csv(data, name, suffix, options)
+
+
+def _read_workbook(data: bytes, name: str, options: ReadOptions) -> RawTable:
+    """The sheet ``options.sheet`` names; without one, the first sheet ``options.usable``
+    accepts (sheets that cannot be read as a table, such as empty ones, are passed over), or
+    the first sheet when none is accepted. The table records every sheet's name."""
+    book = open_workbook(data, name)
+
+    def table_of(sheet: str) -> RawTable:
+        rows = book.cells(sheet)
+        table = table_from_rows(rows, name, "excel", options.header_row, options.is_header)
+        return replace(table, sheet=sheet, sheets=book.sheet_names)
+
+    if options.sheet is not None or options.usable is None or len(book.sheet_names) < 2:
+        return table_of(book.choose(options.sheet))
+    first: RawTable | SourceReadError | None = None
+    for sheet in book.sheet_names:
+        try:
+            table = table_of(sheet)
+        except SourceReadError as exc:
+            first = first or exc
+            continue
+        if options.usable(table):
+            return table
+        first = first or table
+    if isinstance(first, RawTable):
+        return first  # the mapping says what it lacks
+    assert first is not None  # a workbook has a sheet (choose() refuses one without)
+    raise first
 
 
 def _read_csv(data: CsvBody, name: str, suffix: str, options: ReadOptions) -> RawTable:

@@ -30,6 +30,8 @@ class RawTable:
     header_row: int = 1
     empty_rows_skipped: int = 0
     files: tuple[str, ...] = ()
+    #: A workbook's sheet names, in order (the one read is ``sheet``).
+    sheets: tuple[str, ...] = ()
 
 
 def table_from_rows(
