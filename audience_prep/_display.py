@@ -127,6 +127,8 @@ class UploadLike(Protocol):
     @property
     def rows_uploaded(self) -> int: ...
     @property
+    def members_uploaded(self) -> int | None: ...
+    @property
     def bytes_uploaded(self) -> int: ...
     @property
     def filename(self) -> str: ...
@@ -384,8 +386,9 @@ def upload_html(report: UploadLike) -> str:
         ("operation", report.operation),
         ("audience", report.audience_id or "-"),
         ("name", report.name or "-"),
-        ("rows uploaded", report.rows_uploaded),
-        ("bytes", report.bytes_uploaded),
+        ("rows uploaded", f"{report.rows_uploaded:,}"),
+        ("members uploaded", _count(report.members_uploaded) or "-"),
+        ("bytes", f"{report.bytes_uploaded:,}"),
         ("file", report.filename),
         ("result", outcome),
         ("attempts", report.attempts),
@@ -415,7 +418,9 @@ class DiffLike(Protocol):
     @property
     def previous_members(self) -> int: ...
     @property
-    def previous_status(self) -> str | None: ...
+    def previous_entry(self) -> int | None: ...
+    @property
+    def pending_entries(self) -> Sequence[int]: ...
     @property
     def hashed(self) -> bool: ...
 
@@ -450,8 +455,13 @@ def _diff_body(diff: DiffLike, *, show_phones: bool, examples: int = 3) -> str:
             "First upload recorded for this audience: the members it held before are not "
             "known, so what this replacement removes is unknown."
         )
-    if diff.previous_status == "pending":
-        notes.append("The previous upload was never confirmed: the audience may hold either.")
+    if diff.pending_entries:
+        entries = ", ".join(str(entry) for entry in diff.pending_entries)
+        basis = f" instead of entry {diff.previous_entry}" if diff.previous_entry else ""
+        notes.append(
+            f"Upload(s) {entries} to this audience were never confirmed (a timeout, a crash, or "
+            f"one still running elsewhere): the audience may hold them{basis}."
+        )
     table = _table(["members", "count", "", "examples"], rows, numeric={1})
     return table + "".join(f"<p><b>Note:</b> {_e(n)}</p>" for n in notes)
 

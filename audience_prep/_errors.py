@@ -12,7 +12,8 @@ what the caller does next; structured attributes carry the facts, and the messag
     ├── InputError                    fix the input file or frame
     │   ├── SourceReadError           unreadable, empty, unknown format, corrupt Excel, no sheet;
     │   │                             past a size limit (sheet, archive, input), not a regular file
-    │   └── NoValidRowsError          the input holds no row that can go to CommBox (CLI gate)
+    │   ├── NoValidRowsError          the input holds no row that can go to CommBox (CLI gate)
+    │   └── InvalidAudienceFileError  a file the uploader did not prepare fails validation
     ├── MappingError                  fix the column mapping (``columns=`` / ``--map``)
     │   ├── MissingColumnError        no column can feed phone1
     │   └── AmbiguousColumnsError     two columns claim one canonical name with equal standing
@@ -37,7 +38,7 @@ what the caller does next; structured attributes carry the facts, and the messag
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "GuardError",
     "InputError",
     "InternalValidationError",
+    "InvalidAudienceFileError",
     "LedgerError",
     "MappingError",
     "MissingColumnError",
@@ -140,6 +142,42 @@ class NoValidRowsError(InputError):
         )
 
 
+class InvalidAudienceFileError(InputError):
+    """An audience file the uploader did not prepare fails validation; nothing was sent."""
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        rows: int,
+        phone_format: str,
+        counts: Mapping[str, int],
+        first: Sequence[str],
+    ) -> None:
+        self.source = source
+        self.rows = rows
+        #: The phone1 form the file was checked against: its own (see ``ap.validate``).
+        self.phone_format = phone_format
+        #: Failures by check, as ``ValidationReport.counts``.
+        self.counts = dict(counts)
+        #: The first failures, one line each (``ValidationReport.first()``).
+        self.first = tuple(" ".join(line.split()) for line in first)
+        self.failures = sum(self.counts.values())
+        by_check = ", ".join(f"{check}={n}" for check, n in self.counts.items())
+        shown = "; ".join(self.first)
+        more = self.failures - len(self.first)
+        if more > 0:
+            shown += f"; and {more} more"
+        form = "E.164 (+ and digits)" if phone_format == "e164" else "digits (no +)"
+        super().__init__(
+            f"Refusing to upload {source}: it is not a compliant audience file "
+            f"({self.failures} failures in {rows} rows: {by_check}; phone1 checked as "
+            f"{form}, the form of most of its cells): {shown}. Fix the file "
+            "(audience_prep.validate() or `audience-prep validate FILE` lists every failure), "
+            "or prepare the export with audience_prep.prepare()."
+        )
+
+
 class MappingError(AudiencePrepError):
     """The source columns cannot be mapped onto the schema without help."""
 
@@ -222,13 +260,14 @@ class GuardError(AudiencePrepError):
 
 
 class EmptyAudienceError(GuardError):
-    """The upload holds zero data rows and would remove every member of the audience."""
+    """The upload holds zero members (no phone1 value) and would remove every member."""
 
     def __init__(self, audience_id: str) -> None:
         self.audience_id = audience_id
         super().__init__(
-            f"Refusing to replace audience {audience_id} with zero rows: that would remove "
-            "every member. Pass allow_empty=True (CLI: --allow-empty) if that is intended."
+            f"Refusing to replace audience {audience_id} with zero members (no phone1 value): "
+            "that would remove every member. Pass allow_empty=True (CLI: --allow-empty) if "
+            "that is intended."
         )
 
 
@@ -249,26 +288,28 @@ class RejectedShareError(GuardError):
 
 
 class ShrinkGuardError(GuardError):
-    """The replacement would remove too many current members, or leave too few rows."""
+    """The replacement would remove too many current members, or leave too few members."""
 
     def __init__(
         self,
         audience_id: str,
         *,
-        rows: int,
+        members: int,
         previous_members: int = 0,
         removed: int = 0,
         max_removed_share: float = 1.0,
         min_rows: int = 0,
     ) -> None:
         self.audience_id = audience_id
-        self.rows = rows
+        #: The members (distinct non-empty phone1 values) of the refused file.
+        self.members = members
         self.previous_members = previous_members
         self.removed = removed
         self.max_removed_share = max_removed_share
+        #: The fewest members the caller allowed (``min_rows=``).
         self.min_rows = min_rows
-        if rows < min_rows:
-            why = f"the new audience has {rows} rows, fewer than the required {min_rows}"
+        if members < min_rows:
+            why = f"the new audience has {members} members, fewer than the required {min_rows}"
         else:
             share = removed / previous_members if previous_members else 0.0
             why = (

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_helpers import assert_one_error_line, flat
+from cli_helpers import assert_one_error_line, clear_the_delay_once_abandoned, flat
 from click.testing import CliRunner, Result
 
 from audience_prep._ledger.ledger import Ledger
@@ -256,3 +256,86 @@ def test_the_commands_are_documented(command: str) -> None:
     assert result.exit_code == 0
     assert "Examples:" in result.stdout
     assert cli.get_command(None, command).help  # type: ignore[arg-type, union-attr]
+
+
+# --- what a first upload removes is unknown (issue 16, item 11) ---------------------------------
+
+
+def test_a_first_upload_says_what_it_removes_is_unknown(
+    emulator: CommBoxEmulator, audience: str, files: dict[str, Path]
+) -> None:
+    result = upload(files["full"], "--yes")
+    assert result.exit_code == 0, result.output
+    assert "+10 added; what it removes is unknown" in flat(result.stdout)
+    diff = json.loads(upload(files["full"], "--dry-run", "--json").stdout)["upload"]["diff"]
+    assert diff["first_upload"] is False
+    assert diff["removed"] == 0
+
+
+# --- rollback: no token for a dry run, --attempt-timeout (issue 16, items 4 and follow-ups) ------
+
+
+def test_a_rollback_dry_run_needs_no_token(
+    emulator: CommBoxEmulator,
+    audience: str,
+    files: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert upload(files["half"], "--yes").exit_code == 0
+    assert upload(files["full"], "--yes").exit_code == 0
+    monkeypatch.delenv("COMMBOX_API_TOKEN")
+    monkeypatch.setattr(_upload, "stdin_is_terminal", lambda: True)  # a prompt would abort
+    result = run("rollback", AUDIENCE, "--dry-run", "--allow-shrink", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["upload"]["rollback_of"] == 1
+    monkeypatch.setattr(_upload, "stdin_is_terminal", lambda: False)  # nobody to ask
+    refused = run("rollback", AUDIENCE, "--yes", "--allow-shrink")
+    assert_one_error_line(refused, 2, "set COMMBOX_API_TOKEN")
+    assert len(phones(emulator)) == 10
+
+
+def test_rollback_attempt_timeout_ends_a_slow_attempt(
+    emulator: CommBoxEmulator, audience: str, files: dict[str, Path]
+) -> None:
+    assert upload(files["half"], "--yes").exit_code == 0
+    assert upload(files["full"], "--yes").exit_code == 0
+    emulator.set_faults(delay_s=60.0)
+    watcher = clear_the_delay_once_abandoned(emulator)
+    result = run(
+        "rollback", AUDIENCE, "--yes", "--allow-shrink", "--json", "--attempt-timeout", "0.5"
+    )
+    watcher.join(5)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["upload"]["attempts"] == 2
+    assert len(phones(emulator)) == 5
+
+
+# --- history takes the base URL in any spelling (issue 16, item 6) ------------------------------
+
+
+def test_history_finds_entries_under_any_spelling_of_the_host(
+    emulator: CommBoxEmulator, audience: str, files: dict[str, Path], ledger_dir: Path
+) -> None:
+    from audience_prep.emulator import InProcessEmulator
+
+    assert upload(files["full"], "--yes").exit_code == 0  # at 127.0.0.1:PORT
+    in_process = InProcessEmulator()  # its clients use http://127.0.0.1/: port 80
+    in_process.state.add_audience(AUDIENCE)
+    with in_process.client(ledger_dir=ledger_dir) as client:
+        client.replace_audience(AUDIENCE, b"phone1\n+972502345678\n")
+    port = emulator.port
+    spellings = {
+        "127.0.0.1": 1,
+        "http://127.0.0.1/": 1,
+        "localhost": 1,
+        "http://[::1]:80": 1,
+        f"127.0.0.1:{port}": 10,
+        f"http://127.0.0.1:{port}/": 10,
+        f"localhost:{port}": 10,
+        f"[::1]:{port}": 10,
+    }
+    for spelling, rows in spellings.items():
+        result = run("history", AUDIENCE, "--base-url", spelling, "--json")
+        assert result.exit_code == 0, (spelling, result.output)
+        [entry] = json.loads(result.stdout)["entries"]
+        assert entry["rows"] == rows, spelling

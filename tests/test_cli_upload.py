@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import assert_one_error_line, flat
+from cli_helpers import assert_one_error_line, clear_the_delay_once_abandoned, flat
 from click.testing import CliRunner, Result
 
 from audience_prep._errors import AudienceNotFoundError, AudienceRejectedError
@@ -237,7 +237,7 @@ def test_the_emulator_command_serves_until_interrupted() -> None:
         url = banner[1].strip().removeprefix("COMMBOX_API_URL=")
         assert banner[2].strip() == f"COMMBOX_API_TOKEN={TOKEN}"
         with CommBoxClient(token=TOKEN, base_url=url) as client:
-            report = client.create_audience("from the CLI", b"phone1\n+972501234567\n")
+            report = client.create_audience("from the CLI", b"phone1\n+972502345678\n")
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
     assert report.status_code == 200
@@ -253,9 +253,9 @@ def test_the_emulator_command_seeds_audiences() -> None:
         url = banner[1].strip().removeprefix("COMMBOX_API_URL=")
         assert banner[3:] == ["audience 312345 (static, empty)\n", "audience 77 (dynamic, empty)\n"]
         with CommBoxClient(token=TOKEN, base_url=url, ledger=False) as client:
-            report = client.replace_audience("312345", b"phone1\n+972501234567\n")
+            report = client.replace_audience("312345", b"phone1\n+972502345678\n")
             with pytest.raises(AudienceRejectedError):
-                client.replace_audience("77", b"phone1\n+972501234567\n")
+                client.replace_audience("77", b"phone1\n+972502345678\n")
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
     assert report.status_code == 200
@@ -295,3 +295,160 @@ def test_the_client_and_cli_import_without_the_emulator_extra() -> None:
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
+
+
+# --- upload --file: an existing audience file, through the same gate (issue 15, item 2) ------
+
+ISSUE_FILE = (
+    "phone1,name\n+972502345678,Dana\n050-1234567,Avi\n9.72501E+11,Noa\n"
+    "+972502345678,Dana again\n,Nobody\n"
+)
+GOOD_FILE = "phone1,name\n972502345678,Dana\n972523456789,Avi\n"
+
+
+def upload_file(emulator: CommBoxEmulator, path: Path, *extra: str, stdin: str = "") -> Result:
+    args = ["upload", "--file", str(path), "--audience-id", "312345", "--base-url", emulator.url]
+    return CliRunner().invoke(cli, [*args, *extra], input=stdin)
+
+
+@pytest.fixture
+def issue_file(tmp_path: Path) -> Path:
+    path = tmp_path / "audience.csv"
+    path.write_text(ISSUE_FILE, encoding="utf-8")
+    return path
+
+
+def test_file_uploads_a_compliant_file_as_it_is(
+    emulator: CommBoxEmulator, audience: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "digits.csv"
+    path.write_text(GOOD_FILE, encoding="utf-8")
+    result = upload_file(emulator, path, "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["prepare"] is None
+    assert (document["upload"]["rows_uploaded"], document["upload"]["members_uploaded"]) == (2, 2)
+    assert [r["phone1"] for r in emulator.state.rows(audience)] == ["972502345678", "972523456789"]
+    human = upload_file(emulator, path, "--yes")
+    assert human.exit_code == 0, human.output
+    assert "Replaced audience 312345 with 2 rows (2 members" in flat(human.stdout)
+
+
+def test_file_refuses_a_non_compliant_file_with_its_failures(
+    emulator: CommBoxEmulator, audience: str, issue_file: Path
+) -> None:
+    result = upload_file(emulator, issue_file, "--yes")
+    assert_one_error_line(result, 1, f"Refusing to upload {issue_file}")
+    assert "row 3, phone1: phone1 is not in the chosen form" in result.stderr
+    assert "not_empty=1, format=2, valid_number=2, unique=2" in result.stderr
+    as_json = upload_file(emulator, issue_file, "--dry-run", "--json")
+    assert_one_error_line(as_json, 1, "not a compliant audience file")
+    error = json.loads(as_json.stdout)["error"]
+    assert (error["type"], error["exit_code"]) == ("InvalidAudienceFileError", 1)
+    assert emulator.state.requests == []
+    assert emulator.state.rows(audience) == OLD_MEMBERS
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (("INPUT",), "not both"),
+        ((), "Missing INPUT: pass an export to prepare, or --file PATH"),
+        (
+            ("--region", "IL", "--map", "Cell=phone1"),
+            "--region, --map are options for preparing INPUT",
+        ),
+        (("--phone-format", "digits"), "--phone-format is an option for preparing INPUT; --file"),
+    ],
+    ids=["both", "neither", "prepare-options", "phone-format"],
+)
+def test_file_and_input_are_mutually_exclusive(
+    emulator: CommBoxEmulator,
+    audience: str,
+    issue_file: Path,
+    export: Path,
+    extra: tuple[str, ...],
+    fragment: str,
+) -> None:
+    args = ["upload", "--audience-id", "312345", "--base-url", emulator.url, "--yes"]
+    if extra != ():
+        args += ["--file", str(issue_file)]
+    args += [str(export) if flag == "INPUT" else flag for flag in extra]
+    result = CliRunner().invoke(cli, [*args, "--json"])
+    assert_one_error_line(result, 2, fragment)
+    assert json.loads(result.stdout)["error"]["exit_code"] == 2
+    assert emulator.state.requests == []
+
+
+@pytest.mark.usefixtures("terminal")
+def test_file_is_validated_before_anyone_is_asked(
+    emulator: CommBoxEmulator, audience: str, issue_file: Path, tmp_path: Path
+) -> None:
+    refused = upload_file(emulator, issue_file, stdin="y\n")
+    assert_one_error_line(refused, 1, "not a compliant audience file")
+    assert "About to replace" not in refused.stderr
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD_FILE, encoding="utf-8")
+    asked = upload_file(emulator, good, stdin="y\n")
+    assert asked.exit_code == 0, asked.output
+    assert "with 2 rows (2 members, a file validated as it is)" in flat(asked.stderr)
+
+
+def test_the_usage_line_shows_input_as_optional() -> None:
+    result = CliRunner().invoke(cli, ["upload", "--help"])
+    assert "[INPUT]" in result.stdout
+    assert "--file PATH" in result.stdout
+    assert "--attempt-timeout SECONDS" in result.stdout
+
+
+# --- a dry run needs no token (issue 16, item 4) ------------------------------------------------
+
+
+@pytest.mark.parametrize("on_terminal", [False, True])
+def test_a_dry_run_needs_no_token(
+    emulator: CommBoxEmulator,
+    audience: str,
+    export: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    on_terminal: bool,
+) -> None:
+    monkeypatch.delenv("COMMBOX_API_TOKEN")
+    monkeypatch.setattr(_upload, "stdin_is_terminal", lambda: on_terminal)
+    result = upload(emulator, export, "--dry-run", "--json")  # no stdin: a prompt would abort
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["upload"]["dry_run"] is True
+    assert "token" not in result.stderr.lower()
+    assert emulator.state.requests == []
+
+
+# --- the upload table and --attempt-timeout (issue 16, follow-ups) ------------------------------
+
+
+def test_the_upload_table_shows_members_after_rows(
+    emulator: CommBoxEmulator, audience: str, export: Path
+) -> None:
+    result = upload(emulator, export, "--yes")
+    assert result.exit_code == 0, result.output
+    lines = [line.split() for line in result.stdout.splitlines()]
+    fields = [cells[1] for cells in lines if len(cells) > 2 and cells[0] == "│"]
+    assert fields[fields.index("rows_uploaded") + 1] == "members_uploaded"
+
+
+def test_attempt_timeout_ends_a_slow_attempt(
+    emulator: CommBoxEmulator, audience: str, export: Path
+) -> None:
+    emulator.set_faults(delay_s=60.0)
+    watcher = clear_the_delay_once_abandoned(emulator)
+    result = upload(emulator, export, "--yes", "--json", "--attempt-timeout", "0.5")
+    watcher.join(5)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["upload"]["attempts"] == 2  # the first one was cut short
+    assert [r.status for r in emulator.state.requests] == [None, 200]
+
+
+def test_attempt_timeout_must_be_positive(
+    emulator: CommBoxEmulator, audience: str, export: Path
+) -> None:
+    result = upload(emulator, export, "--yes", "--attempt-timeout", "0")
+    assert result.exit_code == 2
+    assert "--attempt-timeout" in result.stderr

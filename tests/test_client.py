@@ -24,6 +24,7 @@ from audience_prep._errors import (
     CommBoxServerError,
     ConfigurationError,
     EmptyAudienceError,
+    InvalidAudienceFileError,
     RateLimitedError,
     RejectedShareError,
     SourceReadError,
@@ -33,10 +34,10 @@ from audience_prep._upload.payload import count_csv_rows
 from audience_prep._upload.responses import retry_after_seconds
 from audience_prep.emulator import CommBoxEmulator, EmulatorState, create_app
 
-CSV = b'phone1,first_name,notes\n+972501234567,Dana,"two\nlines"\n+972541234567,Avi,\n'
+CSV = b'phone1,first_name,notes\n+972502345678,Dana,"two\nlines"\n+972523456789,Avi,\n'
 ROWS = [
-    {"phone1": "+972501234567", "first_name": "Dana", "notes": "two\nlines"},
-    {"phone1": "+972541234567", "first_name": "Avi", "notes": ""},
+    {"phone1": "+972502345678", "first_name": "Dana", "notes": "two\nlines"},
+    {"phone1": "+972523456789", "first_name": "Avi", "notes": ""},
 ]
 OLD_MEMBERS = [{"phone1": "+972500000001"}, {"phone1": "+972500000002"}]
 TOKEN = "tok-SECRET-d3adb33f-never-print-me"
@@ -151,7 +152,7 @@ def test_an_xlsx_path_is_uploaded_as_excel(emulator: CommBoxEmulator, tmp_path: 
     path = tmp_path / "members.xlsx"
     with xlsxwriter.Workbook(str(path)) as book:
         sheet = book.add_worksheet()
-        for r, row in enumerate([["phone1", "first_name"], ["+972501234567", "Dana"]]):
+        for r, row in enumerate([["phone1", "first_name"], ["+972502345678", "Dana"]]):
             sheet.write_row(r, 0, row)
     audience_id = seeded(emulator)
     with client_for(emulator) as client:
@@ -159,7 +160,7 @@ def test_an_xlsx_path_is_uploaded_as_excel(emulator: CommBoxEmulator, tmp_path: 
     assert (report.rows_uploaded, report.filename) == (1, "audience.xlsx")
     assert emulator.state.requests[0].content_type is not None
     assert "spreadsheetml" in emulator.state.requests[0].content_type
-    assert emulator.state.rows(audience_id) == [{"phone1": "+972501234567", "first_name": "Dana"}]
+    assert emulator.state.rows(audience_id) == [{"phone1": "+972502345678", "first_name": "Dana"}]
 
 
 def test_create_audience_returns_the_new_id(emulator: CommBoxEmulator) -> None:
@@ -232,14 +233,15 @@ def test_each_error_status_maps_to_its_exception(
 
 
 def test_a_file_without_phone1_is_refused_before_sending(emulator: CommBoxEmulator) -> None:
-    # Behaviour changed: the guards count members (non-empty phone1 values) even without a
-    # ledger, so a file without the column is refused here instead of by CommBox's 400.
+    # Behaviour changed: the file is validated first (InvalidAudienceFileError, its
+    # phone_column check); without validation the member count still refuses it.
     audience_id = seeded(emulator)
-    with (
-        client_for(emulator, ledger=False) as client,
-        pytest.raises(SourceReadError, match="no 'phone1' column"),
-    ):
-        client.replace_audience(audience_id, b"mobile\n+972501234567\n")
+    with client_for(emulator, ledger=False) as client:
+        with pytest.raises(InvalidAudienceFileError, match="no 'phone1' column") as caught:
+            client.replace_audience(audience_id, b"mobile\n+972502345678\n")
+        with pytest.raises(SourceReadError, match="no 'phone1' column"):
+            client.replace_audience(audience_id, b"mobile\n+972502345678\n", validate=False)
+    assert caught.value.counts == {"phone_column": 1}
     assert emulator.state.requests == []
     assert emulator.state.rows(audience_id) == OLD_MEMBERS
 
@@ -478,10 +480,19 @@ def test_the_token_and_url_fall_back_to_the_environment(monkeypatch: pytest.Monk
         assert client.base_url == "https://api.commbox.io/"
 
 
-def test_a_missing_token_says_to_set_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_token_says_to_set_the_variable(
+    emulator: CommBoxEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Behaviour changed: a client is built without a token (a dry run needs none); the
+    # first call that would send raises, before anything is read, sent or recorded.
     monkeypatch.delenv("COMMBOX_API_TOKEN", raising=False)
-    with pytest.raises(ConfigurationError, match="COMMBOX_API_TOKEN"):
-        CommBoxClient()
+    audience_id = seeded(emulator)
+    with (
+        CommBoxClient(base_url=emulator.url) as client,
+        pytest.raises(ConfigurationError, match="set COMMBOX_API_TOKEN"),
+    ):
+        client.replace_audience(audience_id, CSV)
+    assert emulator.state.requests == []
 
 
 @pytest.mark.parametrize(("option", "value"), [("max_attempts", 0), ("max_retry_time", 0)])
@@ -738,3 +749,66 @@ def test_async_client_in_process_with_asgi_transport() -> None:
     assert state.rows(audience_id) == ROWS
     assert created.audience_id is not None
     assert state.rows(created.audience_id) == ROWS
+
+
+# --- a token is needed only to send (issue 16, item 4) ----------------------------------------
+
+NO_TOKEN = (
+    "No CommBox API token: pass token=... or set COMMBOX_API_TOKEN "
+    "(create a key in the CommBox management console)."
+)
+LONGER = CSV + b"+972500000003,Noa,\n"
+
+
+def test_dry_runs_need_no_token_and_a_send_says_so_first(
+    emulator: CommBoxEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("COMMBOX_API_TOKEN", raising=False)
+    audience_id = seeded(emulator)
+    with client_for(emulator, ledger_dir=tmp_path) as client:
+        client.replace_audience(audience_id, CSV)
+        client.replace_audience(audience_id, LONGER)
+    sent = len(emulator.state.requests)
+    with CommBoxClient(base_url=emulator.url, ledger_dir=tmp_path, sleep=Sleeps()) as client:
+        assert "token=None" in repr(client)
+        planned = client.replace_audience(audience_id, CSV, dry_run=True, allow_shrink=True)
+        created = client.create_audience("dry", CSV, dry_run=True)
+        rolled = client.rollback(audience_id, dry_run=True, allow_shrink=True)
+        for send in (
+            lambda: client.replace_audience(audience_id, CSV),
+            lambda: client.create_audience("new", CSV),
+            lambda: client.rollback(audience_id),
+        ):
+            with pytest.raises(ConfigurationError) as caught:
+                send()
+            assert str(caught.value) == NO_TOKEN
+        history = client.history(audience_id)
+    assert (planned.dry_run, created.dry_run, rolled.rollback_of) == (True, True, 1)
+    assert planned.diff is not None
+    assert planned.diff.removed == 1
+    assert len(emulator.state.requests) == sent  # nothing more was sent
+    assert [e.status for e in history] == ["ok", "ok"]  # and no write-ahead entry written
+
+
+def test_the_async_client_dry_runs_without_a_token(
+    emulator: CommBoxEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("COMMBOX_API_TOKEN", raising=False)
+    audience_id = seeded(emulator)
+
+    async def run() -> UploadReport:
+        async with AsyncCommBoxClient(base_url=emulator.url, ledger_dir=tmp_path) as client:
+            await client.create_audience("dry", CSV, dry_run=True)
+            with pytest.raises(ConfigurationError, match="COMMBOX_API_TOKEN"):
+                await client.replace_audience(audience_id, CSV)
+            with pytest.raises(ConfigurationError, match="COMMBOX_API_TOKEN"):
+                await client.rollback(audience_id)
+            return await client.replace_audience(audience_id, CSV, dry_run=True)
+
+    assert asyncio.run(run()).dry_run
+    assert emulator.state.requests == []
+
+
+def test_a_given_but_unusable_token_is_still_refused_at_once() -> None:
+    with pytest.raises(ConfigurationError, match="whitespace"):
+        CommBoxClient(token=" padded ")

@@ -251,6 +251,13 @@ def test_upload_html() -> None:
     assert not escaped.find_all("img")
 
 
+def test_upload_html_shows_the_members_uploaded() -> None:
+    report = _upload_report(rows_uploaded=1500, members_uploaded=1498, bytes_uploaded=25_000)
+    rows = dict(table_rows(parse(upload_html(report)).find_all("table")[0])[1:])
+    assert (rows["rows uploaded"], rows["members uploaded"]) == ("1,500", "1,498")
+    assert rows["bytes"] == "25,000"
+
+
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, list(args))
     return result.exit_code, result.stdout, result.stderr
@@ -297,7 +304,8 @@ class FakeDiff:
     kept: int = 1
     first_upload: bool = False
     previous_members: int = 2
-    previous_status: str | None = "pending"
+    previous_entry: int | None = 1
+    pending_entries: tuple[int, ...] = (2,)
     hashed: bool = False
     sets: dict[str, list[str]] = field(
         default_factory=lambda: {
@@ -317,16 +325,19 @@ def test_diff_html_counts_masks_and_warns() -> None:
     assert [row[:2] for row in rows[1:]] == [["added", "2"], ["removed", "1"], ["kept", "1"]]
     assert rows[1][3] == "97250***567897252***6789"  # two examples, one per line (<br>)
     assert "972502345678" not in root.text()
-    assert "never confirmed" in root.text()
+    assert "Upload(s) 2 to this audience were never confirmed" in root.text()
+    assert "instead of entry 1" in root.text()
     shown = parse(diff_html(FakeDiff(), show_phones=True)).text()
     assert "972502345678" in shown
 
 
 def test_diff_html_hashed_removed_members() -> None:
-    diff = FakeDiff(hashed=True, previous_status="confirmed")
+    diff = FakeDiff(hashed=True, pending_entries=())
     diff.sets["removed"] = ["ab" * 32]
-    rows = table_titled(parse(diff_html(diff)), "members")
+    root = parse(diff_html(diff))
+    rows = table_titled(root, "members")
     assert rows[2][3] == f"sha256 {'ab' * 6}…"
+    assert "never confirmed" not in root.text()
 
 
 def test_diff_html_renders_the_ledger_diff() -> None:

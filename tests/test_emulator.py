@@ -8,12 +8,21 @@ import re
 import socket
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from audience_prep.emulator import CommBoxEmulator, EmulatorState, Faults, create_app
+from audience_prep import AuthenticationError, UploadReport
+from audience_prep.emulator import (
+    CommBoxEmulator,
+    EmulatorState,
+    Faults,
+    InProcessEmulator,
+    SyncASGITransport,
+    create_app,
+)
 from audience_prep.emulator.files import AudienceFileError, parse_audience_file
 
 TOKEN = "emulator-token"
@@ -297,3 +306,88 @@ def test_a_delay_holds_the_answer_back(emulator: CommBoxEmulator) -> None:
 def test_the_emulator_cannot_start_twice() -> None:
     with CommBoxEmulator() as emulator, pytest.raises(RuntimeError, match="already running"):
         emulator.start()
+
+
+# --- one line to a client, in-process or over loopback (issue 16, item 16) ----------------------
+
+VALID = b"phone1,first_name\n+972502345678,Dana\n"
+VALID_ROWS = [{"phone1": "+972502345678", "first_name": "Dana"}]
+
+
+def no_sleep(_: float) -> None:
+    return None
+
+
+async def no_async_sleep(_: float) -> None:
+    return None
+
+
+def test_the_in_process_emulator_serves_the_blocking_client(tmp_path: Path) -> None:
+    emulator = InProcessEmulator(token=TOKEN)
+    assert (emulator.url, emulator.token) == ("http://127.0.0.1/", TOKEN)
+    audience_id = emulator.state.add_audience(rows=[{"phone1": "+972500000001"}])
+    emulator.set_faults(drop_connections=1, server_errors=1)
+    events: list[tuple[str, int, int | None]] = []
+    with emulator.client(ledger_dir=tmp_path, sleep=no_sleep) as client:
+        client.progress = lambda *event: events.append(event)
+        report = client.replace_audience(audience_id, VALID)
+        created = client.create_audience("new", VALID)
+        entries = client.history(audience_id)
+    assert (report.status_code, report.attempts) == (200, 3)  # a drop and a 500, retried
+    assert emulator.state.rows(audience_id) == VALID_ROWS
+    assert created.audience_id is not None
+    assert emulator.state.rows(created.audience_id) == VALID_ROWS
+    assert [(r.status, r.detail) for r in emulator.state.requests][:2] == [
+        (None, "connection dropped (fault)"),
+        (500, "server_error (fault)"),
+    ]
+    assert [e.status for e in entries] == ["ok"]
+    assert events[-1][1] == events[-1][2]  # the streamed body reached the app whole
+
+
+def test_the_in_process_emulator_serves_the_async_client() -> None:
+    emulator = InProcessEmulator()
+    audience_id = emulator.state.add_audience(rows=[])
+    emulator.set_faults(drop_connections=1)
+
+    async def run() -> UploadReport:
+        async with emulator.async_client(ledger=False, sleep=no_async_sleep) as client:
+            return await client.replace_audience(audience_id, VALID)
+
+    assert asyncio.run(run()).attempts == 2
+    assert emulator.state.rows(audience_id) == VALID_ROWS
+
+
+def test_a_client_with_another_token_is_refused_in_process() -> None:
+    with InProcessEmulator() as emulator:
+        audience_id = emulator.state.add_audience(rows=[])
+        with (
+            emulator.client(token="wrong", ledger=False) as client,
+            pytest.raises(AuthenticationError),
+        ):
+            client.replace_audience(audience_id, VALID)
+    assert emulator.state.requests[0].status == 401
+
+
+def test_the_sync_asgi_transport_answers_an_httpx_client(state: EmulatorState) -> None:
+    transport = SyncASGITransport(create_app(state))
+    with httpx.Client(transport=transport, base_url="http://127.0.0.1") as client:
+        response = client.put("/Audiences/312345", headers=AUTH, files=upload())
+        seen = client.get("/_emulator/audiences/312345").json()
+    assert_commbox_body(response, 200, "Operation successful")
+    assert seen["rows"] == [{"phone1": "+972501234567", "first_name": "Dana"}]
+
+
+@pytest.mark.loopback
+def test_the_served_emulator_hands_out_clients(emulator: CommBoxEmulator, tmp_path: Path) -> None:
+    audience_id = emulator.state.add_audience(rows=[])
+    with emulator.client(ledger_dir=tmp_path) as client:
+        assert client.base_url == emulator.url
+        client.replace_audience(audience_id, VALID)
+
+    async def run() -> UploadReport:
+        async with emulator.async_client(ledger_dir=tmp_path) as client:
+            return await client.replace_audience(audience_id, VALID)
+
+    assert asyncio.run(run()).status_code == 200
+    assert [r.status for r in emulator.state.requests] == [200, 200]

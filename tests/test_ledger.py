@@ -189,7 +189,7 @@ def test_a_shrinking_replacement_is_refused_and_nothing_is_sent(
         c.replace_audience(audience, csv_of(PHONES))
         requests = len(emulator.state.requests)
         with pytest.raises(ShrinkGuardError, match=r"remove 6 of its 10 current members") as exc:
-            c.replace_audience(audience, csv_of([*PHONES[:4], "+972541111111"]))
+            c.replace_audience(audience, csv_of([*PHONES[:4], "+972520000001"]))
         assert len(c.ledger.history(audience, host=c._host)) == 1  # type: ignore[union-attr]
     assert (exc.value.removed, exc.value.previous_members) == (6, 10)
     assert "--allow-shrink" in str(exc.value)
@@ -234,7 +234,7 @@ def test_a_dry_run_returns_the_diff_and_writes_nothing(
     with client(emulator, ledger_dir) as c:
         c.replace_audience(audience, csv_of(PHONES))
         before = sorted(p.name for p in ledger_dir.rglob("*"))
-        report = c.replace_audience(audience, csv_of([*PHONES[2:], "+972541111111"]), dry_run=True)
+        report = c.replace_audience(audience, csv_of([*PHONES[2:], "+972520000001"]), dry_run=True)
     assert report.diff is not None
     assert (report.diff.added, report.diff.removed, report.diff.kept) == (1, 2, 8)
     assert report.to_dict()["diff"]["removed"] == 2
@@ -299,7 +299,7 @@ def test_create_audience_is_recorded_under_the_new_id(
 def test_rollback_restores_exactly_the_earlier_members(
     emulator: CommBoxEmulator, audience: str, ledger_dir: Path
 ) -> None:
-    first, second = csv_of(PHONES), csv_of([*PHONES, "+972541111111", "+972542222222"])
+    first, second = csv_of(PHONES), csv_of([*PHONES, "+972520000001", "+972520000002"])
     with client(emulator, ledger_dir) as c:
         c.replace_audience(audience, first)
         c.replace_audience(audience, second)
@@ -334,7 +334,7 @@ def test_rollback_needs_an_earlier_kept_file(
             c.rollback(audience)
         c.replace_audience(audience, csv_of(PHONES))
         c.replace_audience(audience, csv_of(PHONES))
-        c.replace_audience(audience, csv_of([*PHONES, "+972541111111"]))
+        c.replace_audience(audience, csv_of([*PHONES, "+972520000001"]))
         entries = c.ledger.history(audience, host=c._host)  # type: ignore[union-attr]
         with pytest.raises(LedgerError, match="no successful ledger entry 9"):
             c.rollback(audience, to=9)
@@ -401,7 +401,7 @@ from audience_prep import CommBoxClient
 url, token, ledger, name = sys.argv[1:]
 with CommBoxClient(token=token, base_url=url, ledger_dir=ledger) as client:
     for _ in range(6):
-        client.replace_audience("312345", b"phone1\\n+972501234567\\n", allow_shrink=True)
+        client.replace_audience("312345", b"phone1\\n+972502345678\\n", allow_shrink=True)
 """
 
 
@@ -563,3 +563,145 @@ def test_history_finds_an_audience_under_any_spelling_of_its_host_and_id(
     for host in (emulator.url, f"localhost:{emulator.port}", f"[::1]:{emulator.port}"):
         [entry] = ledger.history(f" {audience} ", host=host)
         assert entry.audience_id == audience
+
+
+# --- client.history (issue 16, item 6) --------------------------------------------------------
+
+
+def test_client_history_lists_the_audience_at_its_host(
+    emulator: CommBoxEmulator, audience: str, ledger_dir: Path
+) -> None:
+    with client(emulator, ledger_dir) as c:
+        c.replace_audience(audience, csv_of(PHONES))
+        c.replace_audience(audience, csv_of(PHONES[:9]))
+        entries = c.history(audience)
+    assert [(e.entry_id, e.status) for e in entries] == [(1, "ok"), (2, "ok")]
+    assert entries == Ledger(ledger_dir).history(audience, host=emulator.url)
+    assert c.history("424242") == []
+
+    async def run() -> list[ap.LedgerEntry]:
+        async with AsyncCommBoxClient(
+            token=emulator.token, base_url=emulator.url, ledger_dir=ledger_dir
+        ) as a:
+            return await a.history(f" {audience} ")
+
+    assert asyncio.run(run()) == entries
+    with (
+        client(emulator, ledger_dir, ledger=False) as off,
+        pytest.raises(ConfigurationError, match="History needs the ledger"),
+    ):
+        off.history(audience)
+
+
+# --- what users see of a diff (issue 16, items 9 and 11) ----------------------------------------
+
+
+def us_export(members: int = 5) -> bytes:
+    """An export of New York mobiles written nationally: (212) 555-0326, -0327, ..."""
+    lines = [f"P{n},(212) 555-03{n:02d}\n" for n in range(26, 26 + members)]
+    return ("Name,Mobile\n" + "".join(lines)).encode()
+
+
+def test_the_diff_shows_phones_as_the_file_writes_them(
+    emulator: CommBoxEmulator, audience: str, ledger_dir: Path
+) -> None:
+    from audience_prep._display import diff_html
+
+    e164 = ap.prepare(us_export(), region="US")
+    with client(emulator, ledger_dir) as c:
+        report = c.replace_audience(audience, e164, dry_run=True)
+    assert report.diff is not None
+    added = report.diff.frames()["added"]
+    assert added["phone1"].to_list()[0] == "+12125550326"
+    assert added.join(e164.frame, on="phone1").height == e164.frame.height == 5
+    html = diff_html(report.diff)
+    assert "+1212***0326" in html
+    assert "12125550326" not in html
+
+
+def test_removed_members_are_shown_as_the_previous_file_wrote_them(
+    emulator: CommBoxEmulator, audience: str, ledger_dir: Path
+) -> None:
+    digits = ap.prepare(us_export(5), region="US", phone_format="digits")
+    e164 = ap.prepare(us_export(4), region="US")  # the last member left out
+    with client(emulator, ledger_dir) as c:
+        first = c.replace_audience(audience, digits)
+        report = c.replace_audience(audience, e164, dry_run=True, allow_shrink=True)
+    assert first.diff is not None
+    assert first.diff.frames()["added"]["phone1"].to_list()[0] == "12125550326"
+    assert report.diff is not None
+    assert (report.diff.added, report.diff.removed, report.diff.kept) == (0, 1, 4)
+    frames = report.diff.frames()
+    assert frames["removed"]["phone1"].to_list() == ["12125550330"]  # the digits entry's form
+    assert frames["kept"]["phone1"].to_list()[0] == "+12125550326"  # the new file's form
+    assert frames["kept"].join(e164.frame, on="phone1").height == 4
+
+
+def test_a_mixed_file_shows_each_member_as_written(
+    emulator: CommBoxEmulator, audience: str, ledger_dir: Path
+) -> None:
+    mixed = b"phone1\n+12125550326\n12125550327\n"
+    with client(emulator, ledger_dir) as c:
+        c.replace_audience(audience, mixed, validate=False)
+        report = c.replace_audience(audience, csv_of(PHONES[:1]), dry_run=True, allow_shrink=True)
+    assert report.diff is not None
+    assert report.diff.frames()["removed"]["phone1"].to_list() == ["+12125550326", "12125550327"]
+
+
+def test_a_first_upload_says_what_it_removes_is_unknown(
+    emulator: CommBoxEmulator, audience: str, ledger_dir: Path
+) -> None:
+    with client(emulator, ledger_dir) as c:
+        first = c.replace_audience(audience, csv_of(PHONES))
+        again = c.replace_audience(audience, csv_of(PHONES), dry_run=True)
+    assert first.diff is not None
+    assert again.diff is not None
+    assert (
+        repr(first.diff) == "<ReplacementDiff audience='312345' first upload: +10, removed unknown>"
+    )
+    counts = first.to_dict()["diff"]
+    assert (counts["added"], counts["removed"], counts["kept"], counts["removed_share"]) == (
+        10, None, None, None,
+    )  # fmt: skip
+    assert json.loads(json.dumps(counts)) == counts
+    assert first.diff.removed == 0  # what the guards read
+    assert repr(again.diff) == (
+        "<ReplacementDiff audience='312345' vs entry 1: +0 -0 =10 (0.0% removed)>"
+    )
+    assert again.to_dict()["diff"]["removed"] == 0
+
+
+def test_the_diff_html_warns_of_uploads_never_confirmed(
+    emulator: CommBoxEmulator, audience: str, ledger_dir: Path
+) -> None:
+    from audience_prep._display import diff_html
+
+    with client(emulator, ledger_dir) as c:
+        c.replace_audience(audience, csv_of(PHONES))
+    with client(emulator, ledger_dir, transport=CrashAfterSend()) as crashing, pytest.raises(Crash):
+        crashing.replace_audience(audience, csv_of(PHONES[:9]))
+    with client(emulator, ledger_dir) as c:
+        planned = c.replace_audience(audience, csv_of(PHONES[:9]), dry_run=True)
+        c.replace_audience(audience, csv_of(PHONES[:9]))  # confirmed: entry 2 is history
+        settled = c.replace_audience(audience, csv_of(PHONES[:9]), dry_run=True)
+    assert planned.diff is not None
+    assert planned.diff.previous_status == "ok"  # the basis is confirmed; entry 2 is not
+    text = " ".join(diff_html(planned.diff).split())
+    assert "Upload(s) 2 to this audience were never confirmed" in text
+    assert "instead of entry 1" in text
+    assert settled.diff is not None
+    assert "never confirmed" not in diff_html(settled.diff)
+
+
+def test_the_guard_messages_count_members(
+    emulator: CommBoxEmulator, audience: str, ledger_dir: Path
+) -> None:
+    with client(emulator, ledger_dir) as c:
+        with pytest.raises(ShrinkGuardError) as few:
+            c.replace_audience(audience, csv_of(PHONES), min_rows=20)
+        with pytest.raises(ap.EmptyAudienceError) as empty:
+            c.replace_audience(audience, b"phone1\n")
+    assert "the new audience has 10 members, fewer than the required 20" in str(few.value)
+    assert (few.value.members, few.value.min_rows) == (10, 20)
+    assert "with zero members (no phone1 value)" in str(empty.value)
+    assert "rows" not in str(empty.value)

@@ -1,115 +1,28 @@
-"""What a replacement adds and removes: the members of an audience file and their difference.
+"""What a replacement adds and removes: the difference between the members of two files.
 
 CommBox cannot read an audience back, so the members before a replacement are the ``phone1``
 values of the last upload the ledger confirmed; uploads it could not confirm are compared too
-(``UncertainBasis``), to make the shrink guard stricter, never laxer. Rules for a member key:
-
-- it is the ``phone1`` cell of a data row, trimmed; an empty cell is no member;
-- a leading ``+`` is dropped, so ``+972501234567`` and ``972501234567`` are one member and
-  switching ``phone_format`` does not look like a replacement;
-- a file holds a *set* of members: a repeated phone counts once;
-- in the ledger's ``hashes`` mode a key is stored as ``sha256(salt + key)`` (hex), never as is.
-
-CSV bytes are parsed with the ``csv`` module (no polars at import time), which accepts a cell
-of any length polars writes (see ``CSV_FIELD_LIMIT``); an Excel payload is read with fastexcel,
-imported only then.
+(``UncertainBasis``), to make the shrink guard stricter, never laxer. Members are compared by
+their key (``members``: trimmed, without the ``+``), and shown as their file writes them.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from audience_prep._errors import SourceReadError
+# The names a file's members are read with, once defined here, are kept importable from here.
+from audience_prep._ledger.members import CSV_FIELD_LIMIT as CSV_FIELD_LIMIT
+from audience_prep._ledger.members import PHONE_COLUMN, FileMembers, PhoneForm, as_file_members
+from audience_prep._ledger.members import hash_member as hash_member
+from audience_prep._ledger.members import member_key as member_key
+from audience_prep._ledger.members import read_members as read_members
 
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = [
-    "CSV_FIELD_LIMIT",
-    "ReplacementDiff",
-    "UncertainBasis",
-    "allow_long_csv_fields",
-    "diff_members",
-    "hash_member",
-    "member_key",
-    "read_members",
-]
-
-PHONE_COLUMN = "phone1"
-_ZIP_MAGIC = b"PK\x03\x04"
-#: The csv module refuses a cell longer than 131,072 characters by default; polars writes cells
-#: of any length, so a prepared audience with one long note could not even be dry-run. The
-#: limit is process-wide (``csv.field_size_limit``), so it is set once, to this value, when
-#: audience_prep first reads CSV bytes, raised and never lowered: no other code in the process
-#: gets a smaller limit than it had. It guards nothing here: a cell cannot be longer than the
-#: file that holds it, and these readers hold the whole file in memory already.
-#: 2**31 - 1 is the largest value every platform accepts (a C long on Windows).
-CSV_FIELD_LIMIT = 2**31 - 1
-
-
-def allow_long_csv_fields() -> None:
-    """Raise the csv module's process-wide field size limit to ``CSV_FIELD_LIMIT``."""
-    if csv.field_size_limit() < CSV_FIELD_LIMIT:
-        csv.field_size_limit(CSV_FIELD_LIMIT)
-
-
-def member_key(cell: str) -> str:
-    """The member key of one ``phone1`` cell: trimmed, one leading ``+`` dropped."""
-    return cell.strip().removeprefix("+")
-
-
-def hash_member(key: str, salt: bytes) -> str:
-    """The ``hashes``-mode form of a member key: ``sha256(salt + key)`` as hex."""
-    return hashlib.sha256(salt + key.encode("utf-8")).hexdigest()
-
-
-def read_members(content: bytes, *, source: str = "the audience file") -> frozenset[str]:
-    """The set of member keys in an audience file (CSV bytes, or an Excel file's bytes)."""
-    cells = _excel_phones(content, source) if content.startswith(_ZIP_MAGIC) else None
-    if cells is None:
-        cells = _csv_phones(content, source)
-    return frozenset(key for key in map(member_key, cells) if key)
-
-
-def _csv_phones(content: bytes, source: str) -> list[str]:
-    allow_long_csv_fields()
-    text = content.decode("utf-8-sig", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, [])
-        index = _phone_index(header, source)
-        return [row[index] for row in reader if len(row) > index]
-    except csv.Error as exc:
-        raise SourceReadError(source, f"malformed CSV: {exc}") from exc
-
-
-def _phone_index(header: list[str], source: str) -> int:
-    names = [name.strip() for name in header]
-    if PHONE_COLUMN not in names:
-        raise SourceReadError(
-            source,
-            f"no {PHONE_COLUMN!r} column: CommBox requires one, and without it the members "
-            "cannot be counted or compared.",
-            hint="Upload a prepared audience (audience_prep.prepare).",
-        )
-    return names.index(PHONE_COLUMN)
-
-
-def _excel_phones(content: bytes, source: str) -> list[str]:
-    import fastexcel  # only Excel payloads need it
-
-    try:
-        sheet = fastexcel.read_excel(content).load_sheet(0, dtypes="string")
-        _phone_index([column.name for column in sheet.available_columns()], source)
-        column = sheet.to_polars()[PHONE_COLUMN]
-    except fastexcel.FastExcelError as exc:
-        raise SourceReadError(source, f"unreadable Excel file: {exc}") from exc
-    return ["" if value is None else str(value) for value in column.to_list()]
+__all__ = ["ReplacementDiff", "UncertainBasis", "diff_members"]
 
 
 @dataclass(frozen=True)
@@ -174,6 +87,8 @@ class ReplacementDiff:
     _sets: tuple[frozenset[str], frozenset[str], frozenset[str]] = field(
         default=(frozenset(), frozenset(), frozenset()), compare=False
     )
+    #: How the new file and the previous entry write their members (shown by ``frames``).
+    _forms: tuple[PhoneForm, PhoneForm] = field(default=(PhoneForm(), PhoneForm()), compare=False)
 
     @property
     def removed_share(self) -> float:
@@ -181,16 +96,21 @@ class ReplacementDiff:
         return self.removed / self.previous_members if self.previous_members else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        """The counts as JSON-ready values (no phone numbers)."""
+        """The counts as JSON-ready values (no phone numbers).
+
+        On a first upload ``removed``, ``kept`` and ``removed_share`` are None: the members
+        the audience held before are not known (the ``removed`` attribute is 0 for the guards).
+        """
+        unknown = self.first_upload
         return {
             "audience_id": self.audience_id,
             "first_upload": self.first_upload,
             "rows": self.rows,
             "members": self.members,
             "added": self.added,
-            "removed": self.removed,
-            "kept": self.kept,
-            "removed_share": round(self.removed_share, 6),
+            "removed": None if unknown else self.removed,
+            "kept": None if unknown else self.kept,
+            "removed_share": None if unknown else round(self.removed_share, 6),
             "previous_entry": self.previous_entry,
             "previous_members": self.previous_members,
             "previous_at": self.previous_at,
@@ -200,21 +120,29 @@ class ReplacementDiff:
         }
 
     def frames(self) -> dict[str, pl.DataFrame]:
-        """``added``, ``removed`` and ``kept`` members as sorted one-column polars frames.
+        """``added``, ``removed`` and ``kept`` members as one-column polars frames.
 
-        The column is ``phone1`` (the key: digits, no ``+``); removed members of a ``hashes``
-        ledger are only known as hashes, in a ``phone1_sha256`` column.
+        The column is ``phone1``, each member written as its file writes it (``+12125550326``
+        from an E.164 file, ``12125550326`` from a digits file), so the frames join back to
+        ``prepared.frame`` on ``phone1``: added and kept as the new file writes them, removed
+        as the previous entry's file did. Rows are sorted by the number (without ``+``).
+        Removed members of a ``hashes`` ledger are only known as hashes, in a
+        ``phone1_sha256`` column.
         """
         import polars as pl  # only a notebook asks for frames
 
         added, removed, kept = self._sets
+        current, previous = self._forms
+        shown_removed = sorted(removed) if self.hashed else _written(removed, previous)
         removed_column = f"{PHONE_COLUMN}_sha256" if self.hashed else PHONE_COLUMN
+
+        def frame(column: str, values: list[str]) -> pl.DataFrame:
+            return pl.DataFrame({column: values}, schema={column: pl.String})
+
         return {
-            "added": pl.DataFrame({PHONE_COLUMN: sorted(added)}, schema={PHONE_COLUMN: pl.String}),
-            "removed": pl.DataFrame(
-                {removed_column: sorted(removed)}, schema={removed_column: pl.String}
-            ),
-            "kept": pl.DataFrame({PHONE_COLUMN: sorted(kept)}, schema={PHONE_COLUMN: pl.String}),
+            "added": frame(PHONE_COLUMN, _written(added, current)),
+            "removed": frame(removed_column, shown_removed),
+            "kept": frame(PHONE_COLUMN, _written(kept, current)),
         }
 
     def _repr_html_(self) -> str:
@@ -223,45 +151,58 @@ class ReplacementDiff:
         return diff_html(self)
 
     def __repr__(self) -> str:
-        basis = "first upload" if self.first_upload else f"vs entry {self.previous_entry}"
+        start = f"<ReplacementDiff audience={self.audience_id!r}"
+        if self.first_upload:
+            return f"{start} first upload: +{self.added}, removed unknown>"
         return (
-            f"<ReplacementDiff audience={self.audience_id!r} {basis}: +{self.added} "
-            f"-{self.removed} ={self.kept} ({self.removed_share:.1%} removed)>"
+            f"{start} vs entry {self.previous_entry}: +{self.added} -{self.removed} "
+            f"={self.kept} ({self.removed_share:.1%} removed)>"
         )
+
+
+def _written(keys: frozenset[str], form: PhoneForm) -> list[str]:
+    return [form.written(key) for key in sorted(keys)]
 
 
 def diff_members(
     audience_id: str,
-    current: frozenset[str],
+    current: FileMembers | frozenset[str],
     previous: Iterable[str] | None,
     *,
     rows: int,
     hasher: Callable[[str], str] | None = None,
+    previous_form: PhoneForm | None = None,
     **previous_facts: Any,
 ) -> ReplacementDiff:
     """Compare the members of a new file with the previous ones (None: a first upload).
 
-    ``previous`` holds keys, or hashes when ``hasher`` turns a key into its stored form; then
-    added and kept are raw keys and removed are hashes. ``previous_facts`` are the
-    ``previous_*``, ``pending_entries`` and ``uncertain`` fields of the result.
+    ``current`` is the new file's members (bare keys are shown as they are); ``previous``
+    holds keys, or hashes when ``hasher`` turns a key into its stored form; then added and
+    kept are raw keys and removed are hashes. ``previous_form`` is how the previous file
+    wrote its members (default: as the keys are). ``previous_facts`` are the ``previous_*``,
+    ``pending_entries`` and ``uncertain`` fields of the result.
     """
+    current = as_file_members(current)
+    keys = current.keys
+    forms = (current.form, previous_form or PhoneForm(False))
     if previous is None:
-        sets = (current, frozenset[str](), frozenset[str]())
+        sets = (keys, frozenset[str](), frozenset[str]())
         return ReplacementDiff(
-            audience_id, rows, len(current), len(current), 0, 0, True, _sets=sets, **previous_facts
-        )
+            audience_id, rows, len(keys), len(keys), 0, 0, True, _sets=sets, _forms=forms,
+            **previous_facts,
+        )  # fmt: skip
     before = frozenset(previous)
     if hasher is None:
-        added, removed, kept = current - before, before - current, current & before
+        added, removed, kept = keys - before, before - keys, keys & before
     else:
-        stored = {hasher(key): key for key in current}
+        stored = {hasher(key): key for key in keys}
         added = frozenset(key for digest, key in stored.items() if digest not in before)
-        kept = current - added
+        kept = keys - added
         removed = before - stored.keys()
     return ReplacementDiff(
         audience_id,
         rows,
-        len(current),
+        len(keys),
         len(added),
         len(removed),
         len(kept),
@@ -269,5 +210,6 @@ def diff_members(
         previous_members=len(before),
         hashed=hasher is not None,
         _sets=(added, frozenset(removed), kept),
+        _forms=forms,
         **previous_facts,
     )

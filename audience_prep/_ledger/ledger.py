@@ -7,7 +7,7 @@ re-uploads. Layout under the ledger directory::
     salt                                   per-ledger random salt (``hashes`` mode only)
     audiences/<host>/<audience id>/.lock   one lock per audience (filelock)
     audiences/<host>/<audience id>/000001.json     the entry: status, counts, manifest, reports
-    audiences/<host>/<audience id>/000001.members  its sorted member keys (or salted hashes)
+    audiences/<host>/<audience id>/000001.members  its members as written, or salted key hashes
     audiences/<host>/<audience id>/000001.csv      a copy of the uploaded file (``keep_files``)
 
 An entry is written *before* the request, as ``pending`` (write-ahead), and then becomes
@@ -29,12 +29,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
 from audience_prep._errors import ConfigurationError, LedgerError
-from audience_prep._ledger.diff import (
-    ReplacementDiff,
-    UncertainBasis,
-    diff_members,
-    hash_member,
-)
+from audience_prep._ledger.diff import ReplacementDiff, UncertainBasis, diff_members
 from audience_prep._ledger.entries import KEPT_SUFFIXES, Status, check_stored, current_state
 from audience_prep._ledger.files import (
     atomic_write,
@@ -46,6 +41,7 @@ from audience_prep._ledger.files import (
     safe_name,
 )
 from audience_prep._ledger.hosts import ledger_host
+from audience_prep._ledger.members import FileMembers, as_file_members, hash_member
 
 __all__ = ["DEFAULT_MAX_KEPT_BYTES", "Ledger", "LedgerEntry", "LedgerMode", "now_iso"]
 
@@ -171,16 +167,21 @@ class Ledger:
         return self._load(path)
 
     def members(self, entry: LedgerEntry) -> frozenset[str]:
-        """The member keys of an entry (salted hashes in a ``hashes`` entry).
+        """The member keys of an entry (without ``+``; salted hashes in a ``hashes`` entry).
 
         ``LedgerError`` naming the file when it is missing or not the ledger's text.
         """
+        return self.file_members(entry).keys
+
+    def file_members(self, entry: LedgerEntry) -> FileMembers:
+        """``members`` with the form the entry's file wrote them in (a ``hashes`` entry, or one
+        recorded before forms were kept, has no ``+``)."""
         path = self._sibling(entry, ".members")
         try:
             text = read_bytes(path).decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise _corrupt(path, "a members file is UTF-8 text, one key a line") from exc
-        return frozenset(line for line in text.split("\n") if line)
+            raise _corrupt(path, "a members file is UTF-8 text, one member a line") from exc
+        return FileMembers.from_lines([line for line in text.split("\n") if line])
 
     def kept_file(self, entry: LedgerEntry) -> bytes:
         """The uploaded file an entry kept; ``LedgerError`` when it was not kept or rotated out."""
@@ -194,7 +195,7 @@ class Ledger:
         return read_bytes(entry.directory / entry.file)
 
     def compare(
-        self, audience_id: str, current: frozenset[str], *, host: str, rows: int
+        self, audience_id: str, current: FileMembers | frozenset[str], *, host: str, rows: int
     ) -> ReplacementDiff:
         """What replacing the audience with ``current`` members changes, against the ledger.
 
@@ -217,12 +218,14 @@ class Ledger:
         }
         if basis is None:
             return diff_members(audience_id, current, None, rows=rows, **facts)
+        previous = self.file_members(basis)
         return diff_members(
             audience_id,
             current,
-            self.members(basis),
+            previous.keys,
             rows=rows,
             hasher=self._hasher() if basis.mode == "hashes" else None,
+            previous_form=previous.form,
             previous_entry=basis.entry_id,
             previous_at=basis.completed_at or basis.created_at,
             previous_status=basis.status,
@@ -231,8 +234,11 @@ class Ledger:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def begin(self, draft: LedgerEntry, current: frozenset[str], content: bytes) -> LedgerEntry:
+    def begin(
+        self, draft: LedgerEntry, current: FileMembers | frozenset[str], content: bytes
+    ) -> LedgerEntry:
         """Write ``draft`` as the audience's next entry, ``pending``, with members and file."""
+        current = as_file_members(current)
         directory = self._audience_dir(draft.host, draft.audience_id)
         with locked(directory, timeout=self.lock_timeout):
             number = 1 + max((n for n, _ in numbered_files(directory, (".json",))), default=0)
@@ -339,7 +345,7 @@ class Ledger:
         return lambda key: hash_member(key, salt)
 
     def _uncertain(
-        self, unsure: list[LedgerEntry], current: frozenset[str]
+        self, unsure: list[LedgerEntry], current: FileMembers | frozenset[str]
     ) -> tuple[UncertainBasis, ...]:
         """What replacing with ``current`` removes from each upload the audience may hold."""
         removed_by_file: dict[tuple[str, str], tuple[int, int]] = {}  # same file, same counts
@@ -354,9 +360,12 @@ class Ledger:
             found.append(UncertainBasis(entry.entry_id, entry.status, members, removed))
         return tuple(found)
 
-    def _members_text(self, current: frozenset[str]) -> bytes:
-        keys = current if self.mode == "phones" else map(self._hasher(), current)
-        return "".join(f"{key}\n" for key in sorted(keys)).encode("utf-8")
+    def _members_text(self, current: FileMembers) -> bytes:
+        if self.mode == "phones":
+            lines = current.lines()
+        else:
+            lines = sorted(map(self._hasher(), current.keys))
+        return "".join(f"{line}\n" for line in lines).encode("utf-8")
 
     def _sibling(self, entry: LedgerEntry, suffix: str) -> Path:
         return entry.directory / f"{entry.entry_id:06d}{suffix}"

@@ -14,6 +14,7 @@ from typing import Any
 from audience_prep._errors import ConfigurationError, LedgerError
 from audience_prep._ledger.diff import ReplacementDiff
 from audience_prep._ledger.ledger import Ledger, LedgerEntry, now_iso
+from audience_prep._ledger.members import FileMembers
 
 __all__ = [
     "LedgerPlan",
@@ -28,7 +29,7 @@ __all__ = [
 class LedgerPlan:
     """What the ledger will record for one upload: the members, the diff, the entry draft."""
 
-    members: frozenset[str]
+    members: FileMembers
     diff: ReplacementDiff | None
     draft: LedgerEntry
 
@@ -37,8 +38,8 @@ class LedgerPlan:
 class UploadFacts:
     """One upload as the ledger records it: the file's bytes and facts, and where it came from.
 
-    ``members`` are the file's member keys (``read_members``), read once by the uploader, which
-    guards on them too; ``manifest`` says what reproduces the upload (versions, options,
+    ``members`` are the file's members (``read_file_members``), read once by the uploader,
+    which guards on them too; ``manifest`` says what reproduces the upload (versions, options,
     inputs); ``prepare`` is the preparation report as plain data, when the file was prepared.
     """
 
@@ -46,7 +47,7 @@ class UploadFacts:
     filename: str
     rows: int
     sha256: str
-    members: frozenset[str]
+    members: FileMembers
     manifest: Mapping[str, Any]
     prepare: Mapping[str, Any] | None = None
 

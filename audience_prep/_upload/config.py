@@ -17,7 +17,14 @@ import httpx
 
 from audience_prep._errors import ConfigurationError
 
-__all__ = ["TOKEN_ENV", "URL_ENV", "Secret", "resolve_base_url", "resolve_token"]
+__all__ = [
+    "TOKEN_ENV",
+    "URL_ENV",
+    "Secret",
+    "require_token",
+    "resolve_base_url",
+    "resolve_token",
+]
 
 TOKEN_ENV = "COMMBOX_API_TOKEN"
 URL_ENV = "COMMBOX_API_URL"
@@ -51,12 +58,14 @@ class Secret:
     __str__ = __repr__
 
 
-def resolve_token(token: str | None) -> Secret:
-    """The token given, else ``$COMMBOX_API_TOKEN``; ``ConfigurationError`` when unusable.
+def resolve_token(token: str | None) -> Secret | None:
+    """The token given, else ``$COMMBOX_API_TOKEN``; None when there is none.
 
-    A token must be printable ASCII without surrounding whitespace: HTTP headers are ASCII,
-    and a token that cannot be sent would otherwise fail at the first request with an
-    encoding error that quotes it. No message ever repeats the token.
+    No token is needed until a request is sent (``require_token``), so a dry run works
+    without one. A token that is there must be printable ASCII without surrounding
+    whitespace: HTTP headers are ASCII, and a token that cannot be sent would otherwise fail
+    at the first request with an encoding error that quotes it (``ConfigurationError``). No
+    message ever repeats the token.
     """
     value = token if token is not None else os.environ.get(TOKEN_ENV, "")
     if not isinstance(value, str):
@@ -64,10 +73,7 @@ def resolve_token(token: str | None) -> Secret:
             f"The CommBox API token must be a str, not {type(value).__name__}."
         )
     if not value.strip():
-        raise ConfigurationError(
-            f"No CommBox API token: pass token=... or set {TOKEN_ENV} "
-            "(create a key in the CommBox management console)."
-        )
+        return None
     if value != value.strip() or not value.isprintable():
         raise ConfigurationError(
             f"The CommBox API token contains whitespace or control characters; check {TOKEN_ENV}."
@@ -78,6 +84,16 @@ def resolve_token(token: str | None) -> Secret:
             f"was probably mistyped or pasted with a look-alike character; check {TOKEN_ENV}."
         )
     return Secret(value)
+
+
+def require_token(token: Secret | None) -> Secret:
+    """The token a request is about to carry; ``ConfigurationError`` when there is none."""
+    if token is None:
+        raise ConfigurationError(
+            f"No CommBox API token: pass token=... or set {TOKEN_ENV} "
+            "(create a key in the CommBox management console)."
+        )
+    return token
 
 
 def resolve_base_url(base_url: str | None, *, default: str) -> str:

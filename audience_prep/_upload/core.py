@@ -24,7 +24,6 @@ from audience_prep._errors import (
     TerminalCommBoxError,
     UnexpectedResponseError,
 )
-from audience_prep._ledger.diff import read_members
 from audience_prep._ledger.hosts import ledger_host
 from audience_prep._ledger.ledger import Ledger, LedgerEntry
 from audience_prep._ledger.plan import (
@@ -34,7 +33,8 @@ from audience_prep._ledger.plan import (
     resolve_ledger,
 )
 from audience_prep._progress import ProgressCallback
-from audience_prep._upload.config import resolve_base_url, resolve_token
+from audience_prep._upload.config import require_token, resolve_base_url, resolve_token
+from audience_prep._upload.gate import judge
 from audience_prep._upload.guards import Guards, SupportsRowCounts
 from audience_prep._upload.manifest import upload_facts
 from audience_prep._upload.payload import (
@@ -119,7 +119,17 @@ class ClientCore:
         return f"{type(self).__name__}(base_url={self.base_url!r}, token={self._token!r})"
 
     def _redact(self, text: str) -> str:
-        return self._token.redact(text)
+        return text if self._token is None else self._token.redact(text)
+
+    def _will_send(self, dry_run: bool) -> None:
+        """Before planning a call that sends: the token must be there (a dry run needs none)."""
+        if not dry_run:
+            require_token(self._token)
+
+    def _history(self, audience_id: str) -> list[LedgerEntry]:
+        if self.ledger is None:
+            raise ConfigurationError("History needs the ledger; do not pass ledger=False.")
+        return self.ledger.history(audience_id, host=self.base_url)
 
     def _plan_replace(
         self,
@@ -127,14 +137,18 @@ class ClientCore:
         data: AudienceData,
         *,
         guards: Guards,
+        validate: bool,
         rollback: LedgerEntry | None = None,
     ) -> Plan:
-        """Load, diff and guard one replacement."""
+        """Load, validate, diff and guard one replacement."""
         audience_id = str(audience_id).strip()
         if not audience_id:
             raise ConfigurationError("The audience id is empty; pass the id CommBox shows.")
         payload = load_payload(data)
-        members = read_members(payload.content, source=payload.filename)
+        source = None
+        if rollback is not None:
+            source = f"the file of ledger entry {rollback.entry_id} of audience {audience_id}"
+        members = judge(data, payload, validate=validate, source=source)
         ledger_plan = None
         if self.ledger is not None:
             facts = upload_facts(
@@ -167,7 +181,9 @@ class ClientCore:
             "replace", "PUT", url, target, payload, len(members), audience_id, ledger=ledger_plan
         )
 
-    def _plan_rollback(self, audience_id: str, to: int | None, guards: Guards) -> Plan:
+    def _plan_rollback(
+        self, audience_id: str, to: int | None, guards: Guards, *, validate: bool
+    ) -> Plan:
         """Plan re-uploading a kept file: entry ``to``, else the last different ok upload."""
         if self.ledger is None:
             raise ConfigurationError("Rollback needs the ledger; do not pass ledger=False.")
@@ -176,15 +192,19 @@ class ClientCore:
         target = pick_rollback(entries, to, audience_id=audience_id)
         content = self.ledger.kept_file(target)
         logger.info("Rolling audience %s back to entry %d", audience_id, target.entry_id)
-        return self._plan_replace(audience_id, content, guards=guards, rollback=target)
+        return self._plan_replace(
+            audience_id, content, guards=guards, validate=validate, rollback=target
+        )
 
-    def _plan_create(self, name: str, data: AudienceData, *, max_rejected_share: float) -> Plan:
+    def _plan_create(
+        self, name: str, data: AudienceData, *, max_rejected_share: float, validate: bool
+    ) -> Plan:
         if not name.strip():
             raise ConfigurationError("The new audience needs a name, e.g. 'NE_USA-above50'.")
         # Creating an empty audience destroys nothing: only the rejected-share guard applies.
         guards = Guards(allow_empty=True, max_rejected_share=max_rejected_share)
         payload = load_payload(data)
-        members = read_members(payload.content, source=payload.filename)
+        members = judge(data, payload, validate=validate)
         guards.check(
             audience_id=name,
             rows=payload.rows,
@@ -263,7 +283,7 @@ class ClientCore:
             plan.url,
             files=files,
             data={"name": plan.name} if plan.name is not None else None,
-            headers={"Authorization": f"Bearer {self._token.reveal()}"},
+            headers={"Authorization": f"Bearer {require_token(self._token).reveal()}"},
         )
         return request if self.progress is None else with_progress(http, request, self.progress)
 

@@ -108,13 +108,13 @@ class Guards:
         if self.allow_shrink:
             return
         if count < self.min_rows:
-            raise ShrinkGuardError(audience_id, rows=count, min_rows=self.min_rows)
+            raise ShrinkGuardError(audience_id, members=count, min_rows=self.min_rows)
         bases = [*([] if diff is None else [diff]), *uncertain]
         worst = max(bases, key=lambda basis: basis.removed_share, default=None)
         if worst is not None and worst.removed_share > self.max_removed_share:
             raise ShrinkGuardError(
                 audience_id,
-                rows=count,
+                members=count,
                 previous_members=worst.previous_members,
                 removed=worst.removed,
                 max_removed_share=self.max_removed_share,

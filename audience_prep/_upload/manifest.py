@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from audience_prep._ledger.members import FileMembers
 from audience_prep._ledger.plan import UploadFacts
 from audience_prep._upload.payload import AudienceData, AudiencePayload, SupportsAudienceBytes
 from audience_prep._version import __version__
@@ -27,7 +28,7 @@ _PREPARE_OPTIONS = (
 def upload_facts(
     data: AudienceData,
     payload: AudiencePayload,
-    members: frozenset[str],
+    members: FileMembers,
     options: dict[str, Any],
     *,
     manifest: dict[str, Any] | None = None,

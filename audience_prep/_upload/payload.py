@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol, TypeAlias, runtime_checkable
 
 from audience_prep._errors import SourceReadError
-from audience_prep._ledger.diff import allow_long_csv_fields
+from audience_prep._ledger.members import allow_long_csv_fields
 from audience_prep._upload.guards import SupportsRowCounts
 
 __all__ = [

@@ -12,7 +12,12 @@ from rich.table import Table
 import audience_prep as ap
 from audience_prep.cli import _upload
 from audience_prep.cli._common import EXIT_INPUT, cli, configure_logging, fail, handle_errors
-from audience_prep.cli._upload import diff_text, ledger_dir_option, shrink_options
+from audience_prep.cli._upload import (
+    attempt_timeout_option,
+    diff_text,
+    ledger_dir_option,
+    shrink_options,
+)
 
 if TYPE_CHECKING:
     from audience_prep import LedgerEntry, UploadReport
@@ -21,6 +26,7 @@ HISTORY_EXAMPLES = """\b
 Examples:
   audience-prep history 312345
   audience-prep history 312345 --json --ledger ./ledger
+  audience-prep history 312345 --base-url localhost:8765   # any spelling of the host
   audience-prep rollback 312345 --dry-run      # what going back one upload would change
   audience-prep rollback 312345 --to 3 --yes   # re-upload the file entry 3 kept
 """
@@ -96,9 +102,12 @@ def history_table(audience_id: str, host: str, entries: list[LedgerEntry]) -> Ta
 @click.argument("audience_id")
 @click.option("--to", "to", type=click.IntRange(1), help="Entry to go back to (see history).")
 @click.option("--base-url", envvar="COMMBOX_API_URL", help=BASE_URL_HELP)
-@click.option("--dry-run", is_flag=True, help="Show what would change; send nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would change; send nothing (no token needed)."
+)
 @shrink_options
 @ledger_dir_option
+@attempt_timeout_option
 @click.option("--yes", "-y", is_flag=True, help="Roll back without asking.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--verbose", "-v", is_flag=True, help="Log progress to stderr.")
@@ -117,7 +126,8 @@ def rollback_command(
 
     Without --to, the newest successful upload that differs from the current one. The same
     guards as upload apply (--allow-shrink to pass them) and, unless --yes, what will be added
-    and removed is shown and you are asked first.
+    and removed is shown and you are asked first. The kept file is validated again before it
+    is sent. The API token is read only when something will be sent: --dry-run needs none.
     """
     configure_logging(verbose, debug)
     confirm = not (yes or dry_run)
@@ -151,10 +161,16 @@ def _rollback(
     confirm: bool,
     base_url: str | None,
     ledger_dir: str | None,
+    attempt_timeout: float | None,
     **guards: Any,
 ) -> UploadReport:
-    token = _upload._token()
-    with ap.CommBoxClient(token=token, base_url=base_url, ledger=ap.Ledger(ledger_dir)) as client:
+    client = ap.CommBoxClient(
+        token=_upload.token_for(dry_run),
+        base_url=base_url,
+        ledger=ap.Ledger(ledger_dir),
+        attempt_timeout=attempt_timeout,
+    )
+    with client:
         if confirm:  # the guards run before anyone is asked anything
             planned = client.rollback(audience_id, to=to, dry_run=True, **guards)
             console = Console(stderr=True)

@@ -1,7 +1,7 @@
-"""``audience-prep upload``, ``emulator`` and ``demo``: prepare, guard, confirm, replace.
+"""``audience-prep upload``: prepare (or validate) a file, guard, confirm, replace.
 
 The token comes from ``COMMBOX_API_TOKEN`` (or a hidden prompt on a terminal), never from the
-command line, and is never printed.
+command line, and is never printed; a dry run neither reads nor asks for it.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -22,6 +24,7 @@ import audience_prep as ap
 from audience_prep import ConfigurationError, LedgerMode
 from audience_prep.cli._common import (
     EXIT_INPUT,
+    EXIT_USAGE,
     cli,
     configure_logging,
     fail,
@@ -41,6 +44,7 @@ Examples:
   audience-prep upload export.csv --region IL --audience-id 312345 \\
       --base-url http://127.0.0.1:8765/   # an `audience-prep emulator`
   audience-prep upload filtered.csv --region IL --audience-id 312345 --allow-shrink
+  audience-prep upload --file audience.csv --audience-id 312345 --yes   # validated, as it is
 """
 TOKEN_ENV = "COMMBOX_API_TOKEN"
 SHOWN_MEMBERS = 30
@@ -102,7 +106,7 @@ def shrink_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=click.IntRange(0),
             default=0,
             show_default=True,
-            help="Refuse an audience with fewer rows.",
+            help="Refuse an audience with fewer members (distinct phone1 values).",
         ),
         click.option(
             "--allow-shrink",
@@ -113,6 +117,20 @@ def shrink_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+attempt_timeout_option = click.option(
+    "--attempt-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="The most one attempt may take, from connecting to the last byte of the answer "
+    "(a slow server is retried)  [default: 120]",
+)
+
+
+def token_for(dry_run: bool) -> str:
+    """The token for a command; a dry run sends nothing, so it reads and asks for none."""
+    return "" if dry_run else _token()  # "": no token, and the client reads none either
 
 
 def _token() -> str:
@@ -127,16 +145,34 @@ def _token() -> str:
     )
 
 
+def _input_optional(command: click.Command) -> click.Command:
+    """INPUT may be left out when --file names the file to upload instead."""
+    for param in command.params:
+        if param.name == "input_path":
+            param.required = False
+            param.metavar = "[INPUT]"
+    return command
+
+
+@_input_optional
 @cli.command("upload", epilog=UPLOAD_EXAMPLES)
 @prepare_options
+@click.option(
+    "--file",
+    "file_path",
+    type=click.Path(dir_okay=False),
+    metavar="PATH",
+    help="Upload this audience file (.csv or .xlsx) as it is instead of preparing INPUT; it "
+    "is validated first (as `audience-prep validate` does) and refused when it fails.",
+)
 @click.option("--audience-id", required=True, help="The static audience to replace.")
 @click.option(
     "--base-url",
     envvar="COMMBOX_API_URL",
     help="CommBox API base URL  [env COMMBOX_API_URL; default https://api.commbox.io/]",
 )
-@click.option("--dry-run", is_flag=True, help="Prepare and check everything; send nothing.")
-@click.option("--allow-empty", is_flag=True, help="Allow replacing the audience with 0 rows.")
+@click.option("--dry-run", is_flag=True, help="Check everything; send nothing (no token needed).")
+@click.option("--allow-empty", is_flag=True, help="Allow replacing the audience with 0 members.")
 @click.option(
     "--max-rejected-share",
     type=click.FloatRange(0.0, 1.0),
@@ -146,22 +182,23 @@ def _token() -> str:
 )
 @shrink_options
 @ledger_options
+@attempt_timeout_option
 @click.option("--yes", "-y", is_flag=True, help="Replace without asking.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @common_flags
+@click.pass_context
 def upload_command(
-    input_path: str,
+    ctx: click.Context,
+    /,
+    input_path: str | None,
+    file_path: str | None,
     audience_id: str,
     base_url: str | None,
     dry_run: bool,
-    allow_empty: bool,
-    max_rejected_share: float,
-    max_removed_share: float,
-    min_rows: int,
-    allow_shrink: bool,
     ledger_dir: str | None,
     no_ledger: bool,
     ledger_mode: str,
+    attempt_timeout: float | None,
     yes: bool,
     quiet: bool,
     as_json: bool,
@@ -169,15 +206,21 @@ def upload_command(
     debug: bool,
     **options: Any,
 ) -> None:
-    """Prepare INPUT and replace every member of a CommBox static audience with it.
+    """Prepare INPUT (or validate --file PATH) and replace every member of a CommBox static
+    audience with it.
 
-    Every previous member of the audience is removed. The ledger compares INPUT with the last
-    upload to this audience and refuses to remove more than --max-removed-share of its
-    members unless --allow-shrink. Unless --yes, what will be added and removed is shown and
-    you are asked first; without a terminal, --yes is required. The API token is read from
-    COMMBOX_API_TOKEN (or asked for, hidden, on a terminal).
+    Every previous member of the audience is removed. INPUT is an export to prepare; --file
+    PATH is an audience file to upload as it is, validated first (phone1 in one form, E.164 or
+    digits) and refused, listing its failures, when it is not compliant. The ledger compares
+    the file with the last upload to this audience and refuses to remove more than
+    --max-removed-share of its members unless --allow-shrink. Unless --yes, what will be added
+    and removed is shown and you are asked first; without a terminal, --yes is required. The
+    API token is read from COMMBOX_API_TOKEN (or asked for, hidden, on a terminal) only when
+    something will be sent: --dry-run needs none.
     """
     configure_logging(verbose, debug)
+    guards = {k: options.pop(k) for k in _GUARD_OPTIONS}
+    _check_source(ctx, input_path, file_path, options, as_json=as_json)
     confirm = not (yes or dry_run)
     if confirm and not stdin_is_terminal():
         fail(
@@ -186,24 +229,21 @@ def upload_command(
             EXIT_INPUT,
             as_json=as_json,
         )
+    show_progress = not (quiet or as_json)
     with handle_errors(debug, as_json=as_json):
-        token = _token()
-        show_progress = not (quiet or as_json)
-        with progress_display(show_progress) as progress:
-            prepared = run_prepare(input_path, progress=progress, **options)
+        token = token_for(dry_run)
+        prepared = None
+        if input_path is not None:
+            with progress_display(show_progress) as progress:
+                prepared = run_prepare(input_path, progress=progress, **options)
+        data: Prepared | Path = prepared if prepared is not None else Path(str(file_path))
         ledger = make_ledger(ledger_dir, no_ledger, ledger_mode)
-        with ap.CommBoxClient(token=token, base_url=base_url, ledger=ledger) as client:
-            upload = functools.partial(
-                client.replace_audience,
-                audience_id,
-                prepared,
-                allow_empty=allow_empty,
-                max_rejected_share=max_rejected_share,
-                max_removed_share=max_removed_share,
-                min_rows=min_rows,
-                allow_shrink=allow_shrink,
-            )
-            if confirm:  # the guards run before anyone is asked anything
+        client = ap.CommBoxClient(
+            token=token, base_url=base_url, ledger=ledger, attempt_timeout=attempt_timeout
+        )
+        with client:
+            upload = functools.partial(client.replace_audience, audience_id, data, **guards)
+            if confirm:  # the validation and the guards run before anyone is asked anything
                 _confirm(prepared, upload(dry_run=True), client.base_url)
             with progress_display(show_progress) as progress:
                 client.progress = progress
@@ -211,27 +251,85 @@ def upload_command(
     _print_result(prepared, report, as_json=as_json)
 
 
-def _print_result(prepared: Prepared, report: UploadReport, *, as_json: bool) -> None:
-    """Exactly one JSON object on stdout, or the human summary."""
+_GUARD_OPTIONS = (
+    "allow_empty",
+    "max_rejected_share",
+    "max_removed_share",
+    "min_rows",
+    "allow_shrink",
+)
+
+
+def _check_source(
+    ctx: click.Context,
+    input_path: str | None,
+    file_path: str | None,
+    options: dict[str, Any],
+    *,
+    as_json: bool,
+) -> None:
+    """Exactly one of INPUT and --file; no prepare option with --file (exit 2 otherwise)."""
+    if input_path is not None and file_path is not None:
+        fail(
+            "Pass either INPUT (an export to prepare) or --file PATH (an audience file to "
+            "upload as it is), not both.",
+            EXIT_USAGE,
+            as_json=as_json,
+        )
+    if input_path is None and file_path is None:
+        fail(
+            "Missing INPUT: pass an export to prepare, or --file PATH for an audience file to "
+            "upload as it is.",
+            EXIT_USAGE,
+            as_json=as_json,
+        )
+    if file_path is None:
+        return
+    flags = {param.name: param.opts[0] for param in ctx.command.params}
+    given = [
+        flags[name]
+        for name in options
+        if ctx.get_parameter_source(name)
+        in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+    ]
+    if given:
+        one = len(given) == 1
+        fail(
+            f"{', '.join(given)} {'is an option' if one else 'are options'} for preparing "
+            "INPUT; --file uploads its file as it is (in its own phone1 form). Drop "
+            f"{'it' if one else 'them'}, or pass the export as INPUT instead.",
+            EXIT_USAGE,
+            as_json=as_json,
+        )
+
+
+def _print_result(prepared: Prepared | None, report: UploadReport, *, as_json: bool) -> None:
+    """Exactly one JSON object on stdout, or the human summary (``prepare`` is null for
+    --file)."""
     if as_json:
-        payload = {"prepare": prepared.report.to_dict(), "upload": report.to_dict()}
+        summary = None if prepared is None else prepared.report.to_dict()
+        payload = {"prepare": summary, "upload": report.to_dict()}
         click.echo(json.dumps(payload, ensure_ascii=False))
         return
     console = Console()
-    render_report(prepared, console)
+    if prepared is not None:
+        render_report(prepared, console)
     console.print(upload_table(report))
     console.print(diff_text(report.diff, report.audience_id))
     console.print(_outcome(report))
 
 
-def _confirm(prepared: Prepared, planned: UploadReport, base_url: str) -> None:
+def _confirm(prepared: Prepared | None, planned: UploadReport, base_url: str) -> None:
     """Show what is about to happen on stderr and ask; exit 1 unless the answer is yes."""
-    report = prepared.report
+    if prepared is None:
+        detail = f"{planned.members_uploaded} members, a file validated as it is"
+    else:
+        report = prepared.report
+        detail = f"{report.rows_read} read, [red]{report.rows_rejected}[/] rejected"
     console = Console(stderr=True)
     console.print(
         f"About to replace [bold]every member[/] of audience [bold]{planned.audience_id}[/] "
-        f"at {base_url} with [green]{planned.rows_uploaded}[/] rows "
-        f"({report.rows_read} read, [red]{report.rows_rejected}[/] rejected)."
+        f"at {base_url} with [green]{planned.rows_uploaded}[/] rows ({detail})."
     )
     console.print(diff_text(planned.diff, planned.audience_id))
     question = f"Replace audience {planned.audience_id} with {planned.rows_uploaded} rows?"
@@ -244,7 +342,11 @@ def upload_table(report: UploadReport) -> Table:
     table = Table(title="Upload", show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
-    for key, value in report.to_dict().items():
+    fields = report.to_dict()
+    members = {"members_uploaded": fields.pop("members_uploaded")}
+    at = list(fields).index("rows_uploaded") + 1  # members right after the rows
+    ordered = [*list(fields.items())[:at], *members.items(), *list(fields.items())[at:]]
+    for key, value in ordered:
         if key != "diff" and value is not None:
             shown = (
                 f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
@@ -259,8 +361,9 @@ def diff_text(diff: ReplacementDiff | None, audience_id: str | None) -> str:
         return "[yellow]No ledger[/]: what this replacement removes is unknown."
     if diff.first_upload:
         text = (
-            f"First upload to audience {audience_id} in the ledger: nothing to compare with "
-            f"({diff.members} members)."
+            f"First upload to audience {audience_id} in the ledger: [green]+{diff.added} "
+            "added[/]; what it removes is [yellow]unknown[/] (the members the audience held "
+            "before are not known)."
         )
     else:
         text = (
@@ -285,5 +388,6 @@ def _outcome(report: UploadReport) -> str:
         )
     return (
         f"[green]Replaced[/] audience {report.audience_id} with {report.rows_uploaded} rows "
-        f"(HTTP {report.status_code}, {report.attempts} attempt(s), {report.elapsed_s:.2f} s)."
+        f"({report.members_uploaded} members; HTTP {report.status_code}, {report.attempts} "
+        f"attempt(s), {report.elapsed_s:.2f} s)."
     )

@@ -1,11 +1,21 @@
 """A local CommBox that speaks the audience contract, for tests, demos and your own tests.
 
-Needs the ``emulator`` extra (starlette, uvicorn, python-multipart). Two ways to use it:
+Needs the ``emulator`` extra (starlette, uvicorn, python-multipart). Two ways to use it, each
+with ``.client(...)`` (a ``CommBoxClient``) and ``.async_client(...)`` (an
+``AsyncCommBoxClient``) already pointed at it, ``.state`` (its memory: seed audiences, read
+members back, inject faults) and ``.token``; the client options are the clients' own:
 
-- in-process, with no socket: ``httpx.ASGITransport(app=create_app(state))`` as the
-  ``transport=`` of an ``AsyncCommBoxClient`` (base URL ``http://127.0.0.1/``);
+- in-process, with no socket and nothing to start: ``emulator = InProcessEmulator()``, then
+  ``with emulator.client(ledger_dir=tmp_path) as client: ...``. Its clients use the base URL
+  ``http://127.0.0.1/`` (never dialled) and an in-process transport: httpx's
+  ``ASGITransport`` for the asyncio client, ``SyncASGITransport`` (the app run on an anyio
+  portal, as starlette's ``TestClient`` does) for the blocking one. There is no network, so
+  httpx timeouts do not apply in-process;
 - on a loopback port: ``with CommBoxEmulator() as emulator:`` serves it with uvicorn in a
-  thread; ``emulator.url``, ``emulator.token`` and ``emulator.state`` are what a test needs.
+  thread; ``emulator.url`` is its base URL, for a client in another process or the CLI
+  (``--base-url``).
+
+``create_app(state)`` is the bare ASGI app, for any other ASGI server or transport.
 
 The CommBox endpoints check the bearer token (401), the audience id (404), that the audience is
 static (400) and that the file is a readable CSV or Excel file with a ``phone1`` column (400);
@@ -22,6 +32,7 @@ from __future__ import annotations
 
 from audience_prep.emulator.app import create_app
 from audience_prep.emulator.asgi import FaultInjector, now_iso
+from audience_prep.emulator.inprocess import InProcessEmulator, SyncASGITransport
 from audience_prep.emulator.server import CommBoxEmulator
 from audience_prep.emulator.state import Audience, EmulatorState, Faults, RecordedRequest
 
@@ -31,7 +42,9 @@ __all__ = [
     "EmulatorState",
     "FaultInjector",
     "Faults",
+    "InProcessEmulator",
     "RecordedRequest",
+    "SyncASGITransport",
     "create_app",
     "now_iso",
 ]

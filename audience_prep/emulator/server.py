@@ -16,6 +16,7 @@ from typing import Self
 import uvicorn
 
 from audience_prep.emulator.app import create_app
+from audience_prep.emulator.clients import EmulatorClients
 from audience_prep.emulator.state import EmulatorState, Faults
 
 __all__ = ["CommBoxEmulator"]
@@ -23,14 +24,15 @@ __all__ = ["CommBoxEmulator"]
 _START_TIMEOUT_S = 10.0
 
 
-class CommBoxEmulator:
+class CommBoxEmulator(EmulatorClients):
     """Serve the CommBox emulator on ``host:port`` (a free loopback port by default).
 
-    As a context manager it serves from a background thread and stops cleanly on exit::
+    As a context manager it serves from a background thread and stops cleanly on exit;
+    ``client()`` and ``async_client()`` return clients pointed at it (its URL and token)::
 
         with CommBoxEmulator() as emulator:
             audience_id = emulator.state.add_audience(rows=[{"phone1": "+972501234567"}])
-            with CommBoxClient(token=emulator.token, base_url=emulator.url) as client:
+            with emulator.client(ledger_dir=tmp_path) as client:
                 client.replace_audience(audience_id, b"phone1\\n+972541234567\\n")
             emulator.state.rows(audience_id)   # exactly the uploaded rows
 
