@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import glob
 import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
 import click
@@ -115,10 +113,10 @@ def prepare_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def run_prepare(input_path: str, **options: Any) -> Prepared:
     """Call :func:`audience_prep.prepare` with CLI option values.
 
-    INPUT may be a quoted glob pattern (``"exports/*.csv"``): the files are stacked.
+    INPUT is a path, a quoted glob pattern (``"exports/*.csv"``: the files are stacked) or a
+    URL (``https://``, ``s3://``, ...), as ``prepare()`` reads a string.
     """
-    source: str | Path = input_path if glob.has_magic(input_path) else Path(input_path)
-    return ap.prepare(source, **{k: v for k, v in options.items() if v is not None})
+    return ap.prepare(input_path, **{k: v for k, v in options.items() if v is not None})
 
 
 def common_flags(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -154,7 +152,10 @@ def prepare_command(
     debug: bool,
     **options: Any,
 ) -> None:
-    """Validate INPUT and write a CommBox audience file; report what was rejected and why."""
+    """Validate INPUT and write a CommBox audience file; report what was rejected and why.
+
+    INPUT is a file, a quoted glob pattern ("exports/*.csv") or a URL (https://, s3://, ...).
+    """
     configure_logging(verbose, debug)
     with handle_errors(debug, as_json=as_json), progress_display(not (quiet or as_json)) as bar:
         prepared = run_prepare(input_path, progress=bar, **options)

@@ -39,6 +39,7 @@ from audience_prep._prepare.read.decode import CsvBody
 from audience_prep._prepare.read.frames import is_frame, read_frame, table_from_frame
 from audience_prep._prepare.read.limits import MAX_INPUT_BYTES, describe_bytes
 from audience_prep._prepare.read.table import RawTable, table_from_rows
+from audience_prep._prepare.read.urls import fetched, is_url
 from audience_prep._prepare.working import FILE, MALFORMED, ROW
 from audience_prep._progress import ProgressCallback, ignore
 from audience_prep._text import first_line
@@ -87,6 +88,8 @@ def read_source(source: Source, options: ReadOptions | None = None) -> RawTable:
         )
     if is_frame(source):
         return read_frame(source)
+    if is_url(source):
+        return _read_url(str(source), options)
     if isinstance(source, str) and glob.has_magic(source):
         return _read_many(sorted(glob.glob(source)), source, options)
     if isinstance(source, list | tuple):
@@ -186,30 +189,39 @@ def _read_many(paths: list[str | Path], label: str, options: ReadOptions) -> Raw
     )
 
 
-def _read_path(path: Path, options: ReadOptions) -> RawTable:
-    """A file: CSV is handed to polars as a path (no copy in Python); others are read whole."""
+def _read_url(url: str, options: ReadOptions) -> RawTable:
+    """A URL: fetched into a temporary file (see :mod:`.urls`), read as a path named by the
+    URL's label."""
+    with fetched(url) as (path, label):
+        return _read_path(path, options, name=label)
+
+
+def _read_path(path: Path, options: ReadOptions, *, name: str | None = None) -> RawTable:
+    """A file: CSV is handed to polars as a path (no copy in Python); others are read whole.
+    ``name`` is how the table and errors name it (default: the path)."""
     progress = options.progress or ignore
+    label = name or str(path)
     try:
-        size, head = _open_regular(path)
+        size, head = _open_regular(path, label)
         progress("read", 0, size)
         suffix = path.suffix.lower()
         if _sniff_format(head, suffix) == "csv" and size:
-            table = _read_csv(path, str(path), suffix, options)
+            table = _read_csv(path, label, suffix, options)
         else:
             with path.open("rb") as handle:  # bounded, should the file grow meanwhile
                 data = handle.read(size + 1)
-            table = _read_bytes(data, str(path), suffix, options)
+            table = _read_bytes(data, label, suffix, options)
     except FileNotFoundError as exc:
-        raise SourceReadError(str(path), "no such file.") from exc
+        raise SourceReadError(label, "no such file.") from exc
     except IsADirectoryError as exc:
-        raise SourceReadError(str(path), "is a directory, not a file.") from exc
+        raise SourceReadError(label, "is a directory, not a file.") from exc
     except PermissionError as exc:
-        raise SourceReadError(str(path), f"cannot open it ({exc.strerror}).") from exc
+        raise SourceReadError(label, f"cannot open it ({exc.strerror}).") from exc
     progress("read", size, size)
     return table
 
 
-def _open_regular(path: Path) -> tuple[int, bytes]:
+def _open_regular(path: Path, label: str) -> tuple[int, bytes]:
     """The size and first 8 bytes of ``path``, refused unless it is a regular file within
     MAX_INPUT_BYTES.
 
@@ -220,14 +232,14 @@ def _open_regular(path: Path) -> tuple[int, bytes]:
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(path)
     if not stat.S_ISREG(mode):
-        raise _not_regular(str(path), mode)
+        raise _not_regular(label, mode)
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         status = os.fstat(descriptor)
         if not stat.S_ISREG(status.st_mode):
-            raise _not_regular(str(path), status.st_mode)
+            raise _not_regular(label, status.st_mode)
         if status.st_size > MAX_INPUT_BYTES:
-            raise _too_large(str(path), describe_bytes(status.st_size))
+            raise _too_large(label, describe_bytes(status.st_size))
         return status.st_size, os.read(descriptor, 8)
     finally:
         os.close(descriptor)
