@@ -193,14 +193,22 @@ class MissingColumnError(MappingError):
         closest: Sequence[str] = (),
         *,
         likely_header: str | None = None,
+        sheets: Sequence[str] = (),
     ) -> None:
         self.source = source
         self.canonical = canonical
         self.headers = tuple(headers)
         self.closest = tuple(closest)
         self.likely_header = likely_header
+        #: A workbook's sheets, none of which had the column (the headers are its first's).
+        self.sheets = tuple(sheets)
         found = ", ".join(repr(h) for h in self.headers) or "none"
-        message = f"No column for {canonical!r} in {source}. Headers found: {found}."
+        message = f"No column for {canonical!r} in {source}"
+        if self.sheets:
+            listed = ", ".join(repr(s) for s in self.sheets)
+            message += f" (none of its sheets has one: {listed}; pass sheet=, CLI --sheet)"
+            found += f" (sheet {self.sheets[0]!r})"
+        message += f". Headers found: {found}."
         if self.closest:
             message += f" Closest known aliases: {', '.join(repr(c) for c in self.closest)}."
         example = likely_header or "YOUR HEADER"

@@ -431,6 +431,21 @@ def test_a_columns_mapping_chooses_the_sheet_that_has_its_header(tmp_path: Path)
     assert phones(prepared) == ["+972502345671"]
 
 
+def test_a_workbook_without_a_phone_column_lists_its_sheets(tmp_path: Path) -> None:
+    book = write_book(
+        tmp_path / "book.xlsx", {"Summary": SUMMARY, "Cities": [["Name", "City"], ["D", "TLV"]]}
+    )
+
+    with pytest.raises(ap.MissingColumnError) as info:
+        ap.prepare(book, region="IL")
+
+    assert info.value.sheets == ("Summary", "Cities")
+    assert "none of its sheets has one: 'Summary', 'Cities'; pass sheet=" in str(info.value)
+    with pytest.raises(ap.MissingColumnError) as info:
+        ap.prepare(book, region="IL", sheet="Cities")
+    assert info.value.sheets == ()
+
+
 @pytest.mark.parametrize("name", ["report.xlsx", "report.ods"])
 def test_a_first_sheet_with_phones_is_read_and_the_others_named(name: str) -> None:
     notes = prepare(name).report.mapping_notes

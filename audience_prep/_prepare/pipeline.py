@@ -14,7 +14,12 @@ from typing import Final, get_args
 import phonenumbers
 import polars as pl
 
-from audience_prep._errors import ConfigurationError, InternalValidationError, MappingError
+from audience_prep._errors import (
+    ConfigurationError,
+    InternalValidationError,
+    MappingError,
+    MissingColumnError,
+)
 from audience_prep._options import ExtraColumns, Keep, PhoneFormat
 from audience_prep._prepare.columns import ColumnMapping, MappingNote, map_columns
 from audience_prep._prepare.dedupe import check_keep, plan_dedupe
@@ -115,21 +120,33 @@ def prepare(
         usable=_has_phone_column(audience_schema, columns, region),
     )
     table = read_source(source, read_options)
-    mapping = map_columns(
-        table.headers,
-        audience_schema,
-        overrides=columns,
-        source=table.source,
-        strict=strict_columns,
-    )
-    mapping = settle_phone_sources(
-        mapping,
-        table.frame,
-        audience_schema,
-        region=region,
-        source=table.source,
-        strict=strict_columns,
-    )
+    try:
+        mapping = map_columns(
+            table.headers,
+            audience_schema,
+            overrides=columns,
+            source=table.source,
+            strict=strict_columns,
+        )
+        mapping = settle_phone_sources(
+            mapping,
+            table.frame,
+            audience_schema,
+            region=region,
+            source=table.source,
+            strict=strict_columns,
+        )
+    except MissingColumnError as exc:
+        if len(table.sheets) < 2 or sheet is not None:
+            raise
+        raise MissingColumnError(
+            exc.source,
+            exc.canonical,
+            exc.headers,
+            exc.closest,
+            likely_header=exc.likely_header,
+            sheets=table.sheets,
+        ) from None
     if table.header_row == 0 and header_row is None:
         mapping = replace(mapping, notes=(_no_header_note(table), *mapping.notes))
     if len(table.sheets) > 1 and sheet is None:
