@@ -255,3 +255,17 @@ def test_the_fast_folding_of_plain_phrases_is_header_words() -> None:
     assert len(phrases) > 5000
     assert [fold_phrase(p) for p in phrases] == [header_words(p) for p in phrases]
     assert fold_phrase("e-mail 2") == header_words("e-mail 2") == ("e", "mail", "2")
+    # phrases the fast path must leave to header_words: marks composed or not, upper case,
+    # compatibility forms, Hangul written as syllables or as conjoining jamo, pointed Hebrew
+    tricky = [
+        "téléphone",
+        "te\u0301le\u0301phone",
+        "Телефон",
+        "ﬁxe",
+        "전화",
+        "\u110c\u1165\u11ab\u1112\u116a",
+        "טֵלֵפוֹן",
+        "ｔｅｌ",
+        "télé phone",
+    ]
+    assert [fold_phrase(p) for p in tricky] == [header_words(p) for p in tricky]

@@ -62,6 +62,8 @@ _DROP_INVISIBLE: Final = dict.fromkeys(map(ord, INVISIBLE))
 #: Lower-case ASCII letters and spaces: header_words only splits such a phrase at its spaces.
 _PLAIN: Final = re.compile(r"[a-z ]+\Z")
 _MAX_PHRASE: Final = 6
+#: Words of letters (no digit, mark or underscore) between single spaces.
+_LETTER_WORDS: Final = re.compile(r"[^\W\d_]+(?: [^\W\d_]+)*\Z")
 
 
 def _fold_word(word: str) -> str:
@@ -81,9 +83,23 @@ def header_words(header: str) -> tuple[str, ...]:
 
 
 def fold_phrase(phrase: str) -> tuple[str, ...]:
-    """A vocabulary phrase as the words a header would hold (the same folding as headers)."""
-    if _PLAIN.match(phrase):  # most phrases: what header_words gives, without its passes
+    """A vocabulary phrase as the words a header would hold (the same folding as headers).
+
+    Most phrases are words of lower-case letters (of any script, accented or not, without
+    separate marks) between single spaces, in NFKC form: header_words would only fold each
+    word, so that is all that is done, and a word already in every normal form is not even
+    folded (the checks run in C; the vocabulary loads in a few ms).
+    """
+    if _PLAIN.match(phrase):
         return tuple(phrase.split())
+    if (
+        _LETTER_WORDS.match(phrase)
+        and phrase == phrase.casefold()
+        and unicodedata.is_normalized("NFKC", phrase)
+    ):
+        if all(unicodedata.is_normalized(form, phrase) for form in ("NFC", "NFD")):
+            return tuple(phrase.split())
+        return tuple(_fold_word(word) for word in phrase.split())
     return header_words(phrase)
 
 
