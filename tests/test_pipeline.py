@@ -615,3 +615,48 @@ def test_a_file_without_a_header_row_loses_no_row() -> None:
     assert note["fix"] == "header_row=1 (CLI: --header-row 1) reads the first row as the header"
     assert "no header row" in prepared.to_html()
     assert ap.prepare(data, region="IL", header_row=1).report.rows_read == 1
+
+
+def test_found_by_content_the_column_with_most_valid_numbers_first_then_the_others() -> None:
+    """No header names a phone: a full column of numbers outranks a mostly empty one whose
+    few cells are all valid, and the sparse one backs it up per row."""
+    rows = [["Contact", "Secondary", "Name"]]
+    rows += [[f"050-23456{i:02d}", "", f"n{i}"] for i in range(10)]
+    rows += [["", "03-612-3456", "landline only"], ["n/a", "03-612-3457", "no mobile"]]
+    prepared = ap.prepare(csv_bytes(rows), region="IL")
+
+    assert prepared.report.phone_sources == {"Contact": 10, "Secondary": 2}
+    [note] = prepared.report.mapping_notes
+    assert note["chosen"] == ["Contact", "Secondary"]
+    assert note["rule"] == (
+        "found by content: no header names a phone. 'Contact': 10 of 11 sampled cells are "
+        "valid numbers for region IL; 'Secondary': 2 of 2 sampled cells are valid numbers for "
+        "region IL; the column with the most valid numbers first, the others after it"
+    )
+    assert note["fix"].startswith("columns={'Contact': 'phone1', 'Secondary': 'phone1'}")
+    assert prepared.frame.get_column("phone1").to_list()[-2:] == ["+97236123456", "+97236123457"]
+
+
+@pytest.mark.parametrize(
+    ("header", "cells"),
+    [
+        ("Customer ID", [f"0502345{i:03d}" for i in range(10)]),  # an id, whatever it holds
+        ("Notes", [f"call 050-234-56{i:02d} after 5" for i in range(10)]),  # text with a number
+        ("Code", ["12345", "23456", "34567", "0502345678"] * 3),  # mostly not phones
+    ],
+)
+def test_found_by_content_never_takes_ids_free_text_or_mostly_other_numbers(
+    header: str, cells: list[str]
+) -> None:
+    rows = [[header, "Name"], *([cell, "x"] for cell in cells)]
+
+    with pytest.raises(ap.MissingColumnError):
+        ap.prepare(csv_bytes(rows), region="IL")
+
+
+def test_strict_columns_does_not_search_by_content() -> None:
+    rows = [["Contact", "Name"], *([f"050-23456{i:02d}", "x"] for i in range(5))]
+
+    assert ap.prepare(csv_bytes(rows), region="IL").frame.height == 5
+    with pytest.raises(ap.MissingColumnError):
+        ap.prepare(csv_bytes(rows), region="IL", strict_columns=True)

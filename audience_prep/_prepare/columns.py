@@ -135,14 +135,15 @@ class ColumnMapping:
             notes=(*self.notes, note),
         )
 
-    def with_content_source(self, header: str, note: MappingNote) -> ColumnMapping:
-        """The mapping with ``header`` (an extra) as its one phone source, found by content."""
+    def with_content_sources(self, headers: Sequence[str], note: MappingNote) -> ColumnMapping:
+        """The mapping with ``headers`` (extras) as its phone sources, in that order, found by
+        content."""
         return replace(
             self,
-            phone_sources=(header,),
-            extras=tuple(h for h in self.extras if h != header),
-            read_order=((header, WHOLE),),
-            tiers={header: CONTENT_TIER},
+            phone_sources=tuple(headers),
+            extras=tuple(h for h in self.extras if h not in headers),
+            read_order=tuple((h, WHOLE) for h in headers),
+            tiers=dict.fromkeys(headers, CONTENT_TIER),
             notes=(*self.notes, note),
         )
 

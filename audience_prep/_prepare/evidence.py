@@ -8,12 +8,14 @@ first row, so the same file always gives the same sample and a large file costs 
   with a note: an ``SMS`` column holding ``yes`` / ``no`` is not a phone column. A column
   whose sample is empty is kept (there is no evidence against it), and so is one of bad
   numbers (``12``): its rows are rejected with the reason the phone rules give.
-- When no header names a phone, the column whose sampled non-empty cells are most often valid
-  phone numbers for the region, written as numbers only (digits, spaces, ``+ ( ) . - /``: free
-  text that mentions a number does not count), at least ``CONTENT_SHARE`` of them, feeds the
-  phone column, reported as found by content; ties go left to right. A column whose header
-  holds a concept of the schema's ``content_never`` (an id, a postal code, a date, an amount,
-  an order number, an email) is never chosen this way.
+- When no header names a phone, the columns whose sampled non-empty cells are at least
+  ``CONTENT_SHARE`` valid phone numbers for the region, written as numbers only (digits,
+  spaces, ``+ ( ) . - /``: free text that mentions a number does not count), feed the phone
+  column, reported as found by content: the one with the most valid numbers in its sample
+  first (a mostly empty column of two good numbers does not outrank a full one), the others
+  as the row's next sources, ties left to right. A column whose header holds a concept of the
+  schema's ``content_never`` (an id, a postal code, a date, an amount, an order number, an
+  email) is never chosen this way.
 - Otherwise, and with ``strict=True`` instead of a search by content, the file has no phone
   column: :class:`MissingColumnError`.
 """
@@ -99,7 +101,7 @@ def _by_content(
     source: str,
 ) -> ColumnMapping:
     vocabulary = schema.vocabulary
-    best: tuple[float, int, str] | None = None
+    found: list[tuple[int, int, str]] = []  # (valid numbers, sampled cells, header)
     for header in mapping.extras:
         if vocabulary.match(header).has_any(schema.content_never):
             continue
@@ -108,18 +110,25 @@ def _by_content(
             continue
         shaped = cells.filter(cells.str.contains(_NUMBER_ONLY))
         valid = int(read_cells(shaped, region).get_column("phone").is_not_null().sum())
-        share = valid / cells.len()
-        if share >= CONTENT_SHARE and (best is None or share > best[0]):
-            best = (share, cells.len(), header)
-    if best is None:
+        if valid and valid >= CONTENT_SHARE * cells.len():
+            found.append((valid, cells.len(), header))
+    if not found:
         raise missing_phone_error([*mapping.renames, *mapping.extras], schema, source)
-    share, size, header = best
+    found.sort(key=lambda item: -item[0])  # stable: ties stay left to right
+    where = f"region {region or '(none: with a country code)'}"
+    evidence = "; ".join(
+        f"{header!r}: {valid} of {size} sampled cells are valid numbers for {where}"
+        for valid, size, header in found
+    )
+    headers = [header for _, _, header in found]
+    rule = f"found by content: no header names a phone. {evidence}"
+    if len(headers) > 1:
+        rule += "; the column with the most valid numbers first, the others after it"
     note = MappingNote(
         schema.phone_column,
-        (header,),
+        tuple(headers),
         (),
-        f"found by content: no header names a phone, and {share:.0%} of {size} sampled cells "
-        f"of {header!r} are valid numbers for region {region or '(none: with a country code)'}",
-        None,
+        rule,
+        fix_hint(dict.fromkeys(headers, schema.phone_column)),
     )
-    return mapping.with_content_source(header, note)
+    return mapping.with_content_sources(headers, note)
