@@ -114,6 +114,25 @@ def test_on_a_terminal_the_counts_are_shown_and_confirmed(
 
 
 @pytest.mark.usefixtures("terminal")
+def test_what_is_sent_is_shown_before_the_question_and_not_repeated(
+    emulator: CommBoxEmulator, audience: str, export: Path
+) -> None:
+    """The mapping, the rejects by reason, the diff and any guard given other than its
+    default are on stderr before the question; stdout then holds the result only."""
+    result = upload(emulator, export, "--allow-shrink", "--max-removed-share", "0.6", stdin="y\n")
+
+    assert result.exit_code == 0, result.output
+    before = flat(result.stderr.split("Replace audience 312345")[0])
+    for shown in ("Column mapping", "Rejected rows by reason", "invalid_number"):
+        assert shown in before
+    assert "Guard overridden: --allow-shrink: the shrink guard is off" in before
+    assert "Guard overridden: --max-removed-share 0.6 (default 0.3)" in before
+    assert before.index("Column mapping") < before.index("About to replace")
+    assert "Column mapping" not in result.stdout
+    assert "Replaced" in result.stdout or "replaced" in result.stdout
+
+
+@pytest.mark.usefixtures("terminal")
 def test_on_a_terminal_no_means_nothing_is_sent(
     emulator: CommBoxEmulator, audience: str, export: Path
 ) -> None:

@@ -213,8 +213,10 @@ def upload_command(
     PATH is an audience file to upload as it is, validated first (phone1 in one form, E.164 or
     digits) and refused, listing its failures, when it is not compliant. The ledger compares
     the file with the last upload to this audience and refuses to remove more than
-    --max-removed-share of its members unless --allow-shrink. Unless --yes, what will be added
-    and removed is shown and you are asked first; without a terminal, --yes is required. The
+    --max-removed-share of its members unless --allow-shrink. Unless --yes, what will be sent
+    is shown first (the mapping, the rejects by reason, what will be added and removed, any
+    guard given other than its default) and you are asked; without a terminal, --yes is
+    required. The
     API token is read from COMMBOX_API_TOKEN (or asked for, hidden, on a terminal) only when
     something will be sent: --dry-run needs none.
     """
@@ -244,11 +246,11 @@ def upload_command(
         with client:
             upload = functools.partial(client.replace_audience, audience_id, data, **guards)
             if confirm:  # the validation and the guards run before anyone is asked anything
-                _confirm(prepared, upload(dry_run=True), client.base_url)
+                _confirm(prepared, upload(dry_run=True), client.base_url, guards)
             with progress_display(show_progress) as progress:
                 client.progress = progress
                 report = upload(dry_run=dry_run)
-    _print_result(prepared, report, as_json=as_json)
+    _print_result(prepared, report, as_json=as_json, shown=confirm)
 
 
 _GUARD_OPTIONS = (
@@ -258,6 +260,23 @@ _GUARD_OPTIONS = (
     "min_rows",
     "allow_shrink",
 )
+#: Each guard option's default and what it means when given otherwise, for the confirmation.
+_GUARD_DEFAULTS: dict[str, tuple[object, str]] = {
+    "allow_empty": (False, "--allow-empty: an audience of zero members is allowed"),
+    "allow_shrink": (False, "--allow-shrink: the shrink guard is off"),
+    "max_rejected_share": (0.5, "--max-rejected-share {value} (default 0.5)"),
+    "max_removed_share": (0.3, "--max-removed-share {value} (default 0.3)"),
+    "min_rows": (0, "--min-rows {value}"),
+}
+
+
+def overridden_guards(guards: dict[str, Any]) -> list[str]:
+    """The guard options given other than their defaults, as the confirmation says them."""
+    return [
+        text.format(value=guards[name])
+        for name, (default, text) in _GUARD_DEFAULTS.items()
+        if name in guards and guards[name] != default
+    ]
 
 
 def _check_source(
@@ -303,35 +322,43 @@ def _check_source(
         )
 
 
-def _print_result(prepared: Prepared | None, report: UploadReport, *, as_json: bool) -> None:
+def _print_result(
+    prepared: Prepared | None, report: UploadReport, *, as_json: bool, shown: bool = False
+) -> None:
     """Exactly one JSON object on stdout, or the human summary (``prepare`` is null for
-    --file)."""
+    --file); ``shown``: the confirmation already showed the mapping and the rejects."""
     if as_json:
         summary = None if prepared is None else prepared.report.to_dict()
         payload = {"prepare": summary, "upload": report.to_dict()}
         click.echo(json.dumps(payload, ensure_ascii=False))
         return
     console = Console()
-    if prepared is not None:
+    if prepared is not None and not shown:
         render_report(prepared, console)
     console.print(upload_table(report))
     console.print(diff_text(report.diff, report.audience_id))
     console.print(_outcome(report))
 
 
-def _confirm(prepared: Prepared | None, planned: UploadReport, base_url: str) -> None:
-    """Show what is about to happen on stderr and ask; exit 1 unless the answer is yes."""
+def _confirm(
+    prepared: Prepared | None, planned: UploadReport, base_url: str, guards: dict[str, Any]
+) -> None:
+    """Show what is about to be sent on stderr (the mapping, the rejects by reason, the diff,
+    the guards given other than their defaults) and ask; exit 1 unless the answer is yes."""
+    console = Console(stderr=True)
     if prepared is None:
         detail = f"{planned.members_uploaded} members, a file validated as it is"
     else:
+        render_report(prepared, console)
         report = prepared.report
         detail = f"{report.rows_read} read, [red]{report.rows_rejected}[/] rejected"
-    console = Console(stderr=True)
     console.print(
         f"About to replace [bold]every member[/] of audience [bold]{planned.audience_id}[/] "
         f"at {base_url} with [green]{planned.rows_uploaded}[/] rows ({detail})."
     )
     console.print(diff_text(planned.diff, planned.audience_id))
+    for override in overridden_guards(guards):
+        console.print(f"[yellow]Guard overridden[/]: {override}")
     question = f"Replace audience {planned.audience_id} with {planned.rows_uploaded} rows?"
     if not click.confirm(question, default=False, err=True):
         fail(f"Not confirmed; audience {planned.audience_id} was not changed.", EXIT_INPUT)
