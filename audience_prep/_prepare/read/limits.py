@@ -47,6 +47,7 @@ __all__ = [
     "SheetSize",
     "check_sheet",
     "describe_bytes",
+    "input_too_large",
 ]
 
 #: The most bytes one input (a file, ``bytes``, or what a file object returns) may hold.
@@ -123,3 +124,13 @@ def describe_bytes(size: int) -> str:
             value = size / scale
             return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
     return f"{size:,} bytes"
+
+
+def input_too_large(name: str, size: str) -> SourceReadError:
+    """The error for an input past MAX_INPUT_BYTES; ``size`` says how much it holds."""
+    return SourceReadError(
+        name,
+        f"it holds {size}, past the limit of {describe_bytes(MAX_INPUT_BYTES)} per input "
+        "(MAX_INPUT_BYTES).",
+        hint="Split the export into several files and pass them as a list.",
+    )

@@ -37,7 +37,7 @@ from audience_prep._errors import ConfigurationError, SourceReadError
 from audience_prep._prepare.read.csvread import read_csv_table
 from audience_prep._prepare.read.decode import CsvBody
 from audience_prep._prepare.read.frames import is_frame, read_frame, table_from_frame
-from audience_prep._prepare.read.limits import MAX_INPUT_BYTES, describe_bytes
+from audience_prep._prepare.read.limits import MAX_INPUT_BYTES, describe_bytes, input_too_large
 from audience_prep._prepare.read.table import RawTable, table_from_rows
 from audience_prep._prepare.read.urls import fetched, is_url
 from audience_prep._prepare.working import FILE, MALFORMED, ROW
@@ -141,17 +141,8 @@ def _read_bounded(source: Any, name: str) -> bytes:
             return b"".join(chunks)
         total += len(chunk)
         if total > MAX_INPUT_BYTES:
-            raise _too_large(name, f"more than {describe_bytes(MAX_INPUT_BYTES)}")
+            raise input_too_large(name, f"more than {describe_bytes(MAX_INPUT_BYTES)}")
         chunks.append(bytes(chunk))
-
-
-def _too_large(name: str, size: str) -> SourceReadError:
-    return SourceReadError(
-        name,
-        f"it holds {size}, past the limit of {describe_bytes(MAX_INPUT_BYTES)} per input "
-        "(MAX_INPUT_BYTES).",
-        hint="Split the export into several files and pass them as a list.",
-    )
 
 
 def _not_regular(name: str, mode: int) -> SourceReadError:
@@ -239,7 +230,7 @@ def _open_regular(path: Path, label: str) -> tuple[int, bytes]:
         if not stat.S_ISREG(status.st_mode):
             raise _not_regular(label, status.st_mode)
         if status.st_size > MAX_INPUT_BYTES:
-            raise _too_large(label, describe_bytes(status.st_size))
+            raise input_too_large(label, describe_bytes(status.st_size))
         return status.st_size, os.read(descriptor, 8)
     finally:
         os.close(descriptor)
@@ -260,7 +251,7 @@ def _sniff_format(data: bytes, suffix: str) -> str:
 
 def _read_bytes(data: bytes, name: str, suffix: str, options: ReadOptions) -> RawTable:
     if len(data) > MAX_INPUT_BYTES:
-        raise _too_large(name, describe_bytes(len(data)))
+        raise input_too_large(name, describe_bytes(len(data)))
     if not data.strip():
         raise SourceReadError(name, "the file is empty.", hint="Export it again with a header row.")
     kind = _sniff_format(data, suffix)

@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
 from audience_prep._errors import SourceReadError
-from audience_prep._prepare.read.limits import MAX_INPUT_BYTES, describe_bytes
+from audience_prep._prepare.read.limits import MAX_INPUT_BYTES, describe_bytes, input_too_large
 from audience_prep._text import first_line
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def _check_answer(response: httpx.Response, label: str) -> None:
         )
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > MAX_INPUT_BYTES:
-        raise _too_large(label, describe_bytes(int(declared)))
+        raise input_too_large(label, describe_bytes(int(declared)))
 
 
 def _suffix(response: httpx.Response) -> str:
@@ -208,7 +208,7 @@ def _copy(chunks: Iterator[bytes], out: IO[bytes], label: str) -> None:
     for chunk in chunks:
         total += len(chunk)
         if total > MAX_INPUT_BYTES:
-            raise _too_large(label, f"more than {describe_bytes(MAX_INPUT_BYTES)}")
+            raise input_too_large(label, f"more than {describe_bytes(MAX_INPUT_BYTES)}")
         if time.monotonic() > deadline:
             raise SourceReadError(
                 label,
@@ -216,12 +216,3 @@ def _copy(chunks: Iterator[bytes], out: IO[bytes], label: str) -> None:
                 hint="Download the file and pass its path.",
             )
         out.write(chunk)
-
-
-def _too_large(label: str, size: str) -> SourceReadError:
-    return SourceReadError(
-        label,
-        f"it holds {size}, past the limit of {describe_bytes(MAX_INPUT_BYTES)} per input "
-        "(MAX_INPUT_BYTES).",
-        hint="Split the export into several files and pass them as a list.",
-    )
