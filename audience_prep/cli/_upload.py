@@ -246,7 +246,7 @@ def upload_command(
         with client:
             upload = functools.partial(client.replace_audience, audience_id, data, **guards)
             if confirm:  # the validation and the guards run before anyone is asked anything
-                _confirm(prepared, upload(dry_run=True), client.base_url, guards)
+                _confirm(prepared, upload(dry_run=True), client.base_url, ctx.command, guards)
             with progress_display(show_progress) as progress:
                 client.progress = progress
                 report = upload(dry_run=dry_run)
@@ -260,22 +260,24 @@ _GUARD_OPTIONS = (
     "min_rows",
     "allow_shrink",
 )
-#: Each guard option's default and what it means when given otherwise, for the confirmation.
-_GUARD_DEFAULTS: dict[str, tuple[object, str]] = {
-    "allow_empty": (False, "--allow-empty: an audience of zero members is allowed"),
-    "allow_shrink": (False, "--allow-shrink: the shrink guard is off"),
-    "max_rejected_share": (0.5, "--max-rejected-share {value} (default 0.5)"),
-    "max_removed_share": (0.3, "--max-removed-share {value} (default 0.3)"),
-    "min_rows": (0, "--min-rows {value}"),
+#: What each guard option means when given other than its default, for the confirmation.
+_GUARD_OVERRIDES: dict[str, str] = {
+    "allow_empty": "--allow-empty: an audience of zero members is allowed",
+    "allow_shrink": "--allow-shrink: the shrink guard is off",
+    "max_rejected_share": "--max-rejected-share {value} (default {default})",
+    "max_removed_share": "--max-removed-share {value} (default {default})",
+    "min_rows": "--min-rows {value} (default {default})",
 }
 
 
-def overridden_guards(guards: dict[str, Any]) -> list[str]:
-    """The guard options given other than their defaults, as the confirmation says them."""
+def overridden_guards(command: click.Command, guards: dict[str, Any]) -> list[str]:
+    """The guard options given other than the command's defaults, as the confirmation says
+    them."""
+    defaults = {param.name: param.default for param in command.params}
     return [
-        text.format(value=guards[name])
-        for name, (default, text) in _GUARD_DEFAULTS.items()
-        if name in guards and guards[name] != default
+        text.format(value=guards[name], default=defaults[name])
+        for name, text in _GUARD_OVERRIDES.items()
+        if name in guards and guards[name] != defaults[name]
     ]
 
 
@@ -341,7 +343,11 @@ def _print_result(
 
 
 def _confirm(
-    prepared: Prepared | None, planned: UploadReport, base_url: str, guards: dict[str, Any]
+    prepared: Prepared | None,
+    planned: UploadReport,
+    base_url: str,
+    command: click.Command,
+    guards: dict[str, Any],
 ) -> None:
     """Show what is about to be sent on stderr (the mapping, the rejects by reason, the diff,
     the guards given other than their defaults) and ask; exit 1 unless the answer is yes."""
@@ -357,7 +363,7 @@ def _confirm(
         f"at {base_url} with [green]{planned.rows_uploaded}[/] rows ({detail})."
     )
     console.print(diff_text(planned.diff, planned.audience_id))
-    for override in overridden_guards(guards):
+    for override in overridden_guards(command, guards):
         console.print(f"[yellow]Guard overridden[/]: {override}")
     question = f"Replace audience {planned.audience_id} with {planned.rows_uploaded} rows?"
     if not click.confirm(question, default=False, err=True):
