@@ -133,8 +133,7 @@ def _check_answer(response: httpx.Response, label: str) -> None:
         )
         answer = f"{response.status_code} {response.reason_phrase}"
         raise SourceReadError(label, f"the server answered {answer}.", hint=hint)
-    media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    if media in ("text/html", "application/xhtml+xml"):
+    if _media_type(response) in ("text/html", "application/xhtml+xml"):
         raise SourceReadError(
             label,
             "the server sent a web page, not a file (a sign-in, preview or share page).",
@@ -158,8 +157,13 @@ def _suffix(response: httpx.Response) -> str:
     suffix = PurePosixPath(urlsplit(str(response.url)).path).suffix.lower()
     if suffix:
         return suffix
-    media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    return _MEDIA_SUFFIXES.get(media, "")
+    return _MEDIA_SUFFIXES.get(_media_type(response), "")
+
+
+def _media_type(response: httpx.Response) -> str:
+    """The answer's media type, lower case, without parameters (``text/csv``)."""
+    media: str = response.headers.get("Content-Type", "")
+    return media.split(";")[0].strip().lower()
 
 
 def _copy_fsspec(url: str, label: str, scheme: str, workdir: Path) -> Path:
