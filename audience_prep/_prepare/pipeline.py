@@ -121,21 +121,7 @@ def prepare(
     )
     table = read_source(source, read_options)
     try:
-        mapping = map_columns(
-            table.headers,
-            audience_schema,
-            overrides=columns,
-            source=table.source,
-            strict=strict_columns,
-        )
-        mapping = settle_phone_sources(
-            mapping,
-            table.frame,
-            audience_schema,
-            region=region,
-            source=table.source,
-            strict=strict_columns,
-        )
+        mapping = _map(table, audience_schema, columns, region, strict=strict_columns)
     except MissingColumnError as exc:
         if len(table.sheets) < 2 or sheet is not None:
             raise
@@ -172,6 +158,23 @@ def prepare(
     return run.execute(extra_columns)
 
 
+def _map(
+    table: RawTable,
+    schema: AudienceSchema,
+    columns: Mapping[str, str] | None,
+    region: str | None,
+    *,
+    strict: bool,
+) -> ColumnMapping:
+    """The table's headers mapped onto the schema, the phone sources settled by their values."""
+    mapping = map_columns(
+        table.headers, schema, overrides=columns, source=table.source, strict=strict
+    )
+    return settle_phone_sources(
+        mapping, table.frame, schema, region=region, source=table.source, strict=strict
+    )
+
+
 def _has_phone_column(
     schema: AudienceSchema, columns: Mapping[str, str] | None, region: str | None
 ) -> Callable[[RawTable], bool]:
@@ -180,15 +183,9 @@ def _has_phone_column(
 
     def usable(table: RawTable) -> bool:
         try:
-            mapping = map_columns(
-                table.headers, schema, overrides=columns, source=table.source, strict=False
-            )
-            mapping = settle_phone_sources(
-                mapping, table.frame, schema, region=region, source=table.source, strict=False
-            )
+            return bool(_map(table, schema, columns, region, strict=False).phone_sources)
         except MappingError:
             return False
-        return bool(mapping.phone_sources)
 
     return usable
 
