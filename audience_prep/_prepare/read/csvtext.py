@@ -211,16 +211,6 @@ def is_ragged(record: Sequence[str], width: int) -> bool:
     return len(record) < width or any(cell.strip() for cell in record[width:])
 
 
-def read_records(data: CsvBody, sep: str, *, strict: bool = False) -> list[list[str]]:
-    """Every record of UTF-8 ``data`` through the csv module: the exact, slow path.
-
-    ``strict`` raises csv.Error on quoting the module would otherwise guess at (a quote left
-    open to the end of the file, text after a closing quote)."""
-    raw = data.read_bytes() if isinstance(data, Path) else data
-    text = raw.decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=strict))
-
-
 #: A file whose broken records made the reader scan this many times its lines is not read
 #: on (each broken record is re-read from its next line; see :func:`read_records_checked`).
 _MAX_RESCAN_FACTOR = 4
